@@ -1,0 +1,173 @@
+"""The exception hierarchy of aioscard.
+
+Every error aioscard raises for a PC/SC or card-access problem derives from
+:class:`SmartcardException`, which carries the PC/SC return code (``hresult``)
+when there is one.  The class names pyscard users know are here with the same
+meaning, so one ``except`` clause serves the async API and the synchronous
+compatibility shim alike (the shim re-exports these very objects).
+
+Status-word errors raised by the error-checking chain (``aioscard.sw``) are a
+separate branch on purpose: a card saying "wrong PIN" is not a transport failure.
+
+This module imports nothing from the rest of aioscard, so every layer may use it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CancelledException",
+    "CardConnectionException",
+    "CardRemovedException",
+    "CardRequestException",
+    "CardRequestTimeoutException",
+    "CardResetException",
+    "CardServiceException",
+    "CardUnpoweredException",
+    "CardUnresponsiveException",
+    "InsufficientBufferException",
+    "InvalidATRMaskLengthException",
+    "InvalidHandleException",
+    "InvalidParameterException",
+    "InvalidReaderException",
+    "InvalidResponseException",
+    "NoCardException",
+    "NoReadersException",
+    "NotTransactedException",
+    "PCSCLibraryNotFoundException",
+    "ProtocolMismatchException",
+    "ReaderUnavailableException",
+    "ServiceUnavailableException",
+    "SharingViolationException",
+    "SmartcardException",
+    "TimeoutException",
+    "UnsupportedFeatureException",
+]
+
+
+class SmartcardException(Exception):
+    """Root of every aioscard error.
+
+    ``hresult`` is the PC/SC return code (an unsigned 32-bit value such as
+    ``0x80100069``) when the error came from a PC/SC call, otherwise ``None``.
+    """
+
+    def __init__(self, message: str = "", hresult: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hresult = hresult
+
+    def __str__(self) -> str:
+        if self.hresult is None or f"0x{self.hresult:08X}" in self.message:
+            return self.message
+        return f"{self.message} (0x{self.hresult:08X})"
+
+
+class PCSCLibraryNotFoundException(SmartcardException):
+    """The PC/SC library (libpcsclite, winscard.dll, PCSC.framework) could not be loaded."""
+
+
+class ServiceUnavailableException(SmartcardException):
+    """The PC/SC service is not running or has gone away (SCARD_E_NO_SERVICE,
+    SCARD_E_SERVICE_STOPPED).  Contexts made before the service restarted stay
+    unusable; new ones work once it is back."""
+
+
+class CancelledException(SmartcardException):
+    """A blocking PC/SC wait was cancelled with SCardCancel (SCARD_E_CANCELLED)."""
+
+
+class TimeoutException(SmartcardException):
+    """A PC/SC wait ran out of time (SCARD_E_TIMEOUT)."""
+
+
+class InvalidParameterException(SmartcardException):
+    """PC/SC rejected a parameter (SCARD_E_INVALID_PARAMETER, SCARD_E_INVALID_VALUE)."""
+
+
+class InvalidHandleException(SmartcardException):
+    """A context or card handle is not (or no longer) valid (SCARD_E_INVALID_HANDLE)."""
+
+
+class InsufficientBufferException(SmartcardException):
+    """A response did not fit the buffer given for it (SCARD_E_INSUFFICIENT_BUFFER)."""
+
+
+class UnsupportedFeatureException(SmartcardException):
+    """The reader, driver or platform does not support the operation
+    (SCARD_E_UNSUPPORTED_FEATURE, SCARD_E_READER_UNSUPPORTED)."""
+
+
+class InvalidReaderException(SmartcardException):
+    """The reader is unknown (SCARD_E_UNKNOWN_READER) or the name is not a reader."""
+
+
+class ReaderUnavailableException(InvalidReaderException):
+    """The reader has gone away or cannot be used right now (SCARD_E_READER_UNAVAILABLE)."""
+
+
+class NoReadersException(SmartcardException):
+    """No smartcard reader is available."""
+
+
+class CardConnectionException(SmartcardException):
+    """A card connection failed or an operation on it failed."""
+
+
+class NoCardException(CardConnectionException):
+    """There is no card in the reader (SCARD_E_NO_SMARTCARD)."""
+
+
+class CardRemovedException(CardConnectionException):
+    """The card was removed since the connection was made (SCARD_W_REMOVED_CARD).
+
+    A re-inserted card needs ``reconnect()`` (or a new connection)."""
+
+
+class CardResetException(CardConnectionException):
+    """The card was reset by another application (SCARD_W_RESET_CARD).
+
+    Any card-side state (selected application, verified PIN) is gone;
+    call ``reconnect()`` to acknowledge the reset and carry on."""
+
+
+class CardUnpoweredException(CardConnectionException):
+    """Power has been removed from the card (SCARD_W_UNPOWERED_CARD)."""
+
+
+class CardUnresponsiveException(CardConnectionException):
+    """The card does not answer a reset (SCARD_W_UNRESPONSIVE_CARD)."""
+
+
+class SharingViolationException(CardConnectionException):
+    """Another connection holds the card exclusively, or holds a transaction
+    that conflicts with the request (SCARD_E_SHARING_VIOLATION)."""
+
+
+class NotTransactedException(CardConnectionException):
+    """The exchange with the card failed (SCARD_E_NOT_TRANSACTED); often the card
+    has just been pulled and PC/SC has not noticed yet."""
+
+
+class ProtocolMismatchException(CardConnectionException):
+    """The requested protocol is not one the card supports (SCARD_E_PROTO_MISMATCH)."""
+
+
+class InvalidResponseException(CardConnectionException):
+    """The card answered with something that is not a response APDU, such as
+    fewer than the two status-word bytes (typically: the card vanished mid-APDU)."""
+
+
+class CardRequestException(SmartcardException):
+    """Waiting for a card failed."""
+
+
+class CardRequestTimeoutException(CardRequestException, TimeoutException):
+    """No matching card appeared before the request's timeout."""
+
+
+class CardServiceException(SmartcardException):
+    """A card service could not be created or used."""
+
+
+class InvalidATRMaskLengthException(SmartcardException):
+    """An ATR mask's length differs from the ATR's length."""
