@@ -1,0 +1,305 @@
+"""Worker threads: the one place where aioscard crosses between event loops and PC/SC.
+
+pcsc-lite wants each thread to use its own SCARDCONTEXT, with SCardCancel the
+only call made across threads.  So every context is established, used and
+released on one :class:`Worker` thread, which runs the jobs handed to it one at
+a time, in the order they arrived.  Idle workers wait in a small pool and are
+reused; one that stays idle for ``idle_timeout`` seconds ends.
+
+The hand-off is kept lean because it sits on every APDU: a job is a tuple put
+on a ``SimpleQueue``; the result goes back to asyncio with one
+``call_soon_threadsafe`` and to trio with one ``run_sync_soon``, and the
+awaiting task is resumed directly (no intermediate event objects).  A blocking
+:meth:`Worker.call` serves synchronous callers (the compatibility shim) on the
+same threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from collections.abc import Callable
+from queue import Empty, SimpleQueue
+from typing import Any, Generic, TypeVar
+
+__all__ = ["Worker", "WorkerPool", "pool"]
+
+T = TypeVar("T")
+
+
+class _Ticket(Generic[T]):
+    """How a finished job finds its way back to whoever waits for it."""
+
+    __slots__ = ("cancelled",)
+
+    def __init__(self) -> None:
+        self.cancelled = False
+
+    def deliver(self, ok: bool, value: Any) -> None:
+        raise NotImplementedError
+
+
+_Job = tuple[Callable[..., Any], tuple[Any, ...], _Ticket[Any]]
+
+
+class _AsyncioTicket(_Ticket[T]):
+    __slots__ = ("future", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[T]) -> None:
+        super().__init__()
+        self.loop = loop
+        self.future = future
+
+    def deliver(self, ok: bool, value: Any) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self._resolve, ok, value)
+        except RuntimeError:
+            pass  # the loop is closed: nobody is left to tell
+
+    def _resolve(self, ok: bool, value: Any) -> None:
+        future = self.future
+        if future.done():
+            return  # cancelled meanwhile: the result is discarded
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
+class _TrioTicket(_Ticket[T]):
+    __slots__ = ("abandoned", "task", "token")
+
+    def __init__(self, task: Any, token: Any) -> None:
+        super().__init__()
+        self.task = task
+        self.token = token
+        self.abandoned = False  # the waiting task was cancelled: never reschedule it
+
+    def deliver(self, ok: bool, value: Any) -> None:
+        try:
+            self.token.run_sync_soon(self._resolve, ok, value)
+        except Exception:
+            pass
+
+    def _resolve(self, ok: bool, value: Any) -> None:
+        if self.abandoned:
+            return
+        import outcome
+        import trio
+
+        trio.lowlevel.reschedule(self.task, outcome.Value(value) if ok else outcome.Error(value))
+
+
+class _BlockingTicket(_Ticket[T]):
+    __slots__ = ("done", "ok", "value")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done = threading.Event()
+        self.ok = False
+        self.value: Any = None
+
+    def deliver(self, ok: bool, value: Any) -> None:
+        self.ok = ok
+        self.value = value
+        self.done.set()
+
+
+def _in_trio() -> bool:
+    trio = sys.modules.get("trio")
+    return trio is not None and bool(trio.lowlevel.in_trio_run())
+
+
+class Worker:
+    """A thread that runs jobs FIFO; PC/SC contexts made on it stay on it."""
+
+    def __init__(self, pool: WorkerPool, index: int) -> None:
+        self._pool = pool
+        self._queue: SimpleQueue[_Job | None] = SimpleQueue()
+        self.thread = threading.Thread(
+            target=self._main, name=f"aioscard-worker-{index}", daemon=True
+        )
+        self.thread.start()
+
+    def __repr__(self) -> str:
+        return f"<Worker {self.thread.name}>"
+
+    @property
+    def is_current(self) -> bool:
+        """True when called from this worker's own thread."""
+        return threading.current_thread() is self.thread
+
+    def _main(self) -> None:
+        queue = self._queue
+        while True:
+            try:
+                item = queue.get(timeout=self._pool.idle_timeout)
+            except Empty:
+                if self._pool._retire(self):
+                    return
+                continue
+            if item is None:
+                return
+            fn, args, ticket = item
+            if ticket.cancelled:
+                continue  # cancelled before it started: never reaches the card
+            try:
+                result = fn(*args)
+            except BaseException as error:
+                ticket.deliver(False, error)
+            else:
+                ticket.deliver(True, result)
+            del item, fn, args, ticket
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on this worker and return its result (or raise its exception).
+
+        Cancellation: the caller resumes at once with the cancellation.  A job
+        that has not started yet is dropped; one already running finishes on
+        the worker and its result is discarded.  Jobs from several tasks run in
+        the order they were submitted, never interleaved.
+        """
+        return await self._run(fn, args, True)
+
+    async def run_to_completion(self, fn: Callable[..., T], *args: Any) -> T:
+        """Like :meth:`run`, but a cancelled caller never stops the job from running:
+        for clean-up (disconnect, release) that must happen whatever the caller does.
+
+        Cancellation: the caller resumes at once; the job still runs, in order.
+        """
+        return await self._run(fn, args, False)
+
+    async def _run(self, fn: Callable[..., T], args: tuple[Any, ...], droppable: bool) -> T:
+        if _in_trio():
+            return await self._run_trio(fn, args, droppable)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        ticket: _AsyncioTicket[T] = _AsyncioTicket(loop, future)
+        self._queue.put((fn, args, ticket))
+        try:
+            return await future
+        except BaseException:
+            ticket.cancelled = droppable
+            raise
+
+    async def _run_trio(self, fn: Callable[..., T], args: tuple[Any, ...], droppable: bool) -> T:
+        import trio
+
+        ticket: _TrioTicket[T] = _TrioTicket(
+            trio.lowlevel.current_task(), trio.lowlevel.current_trio_token()
+        )
+        self._queue.put((fn, args, ticket))
+
+        def abort(_raise_cancel: Any) -> Any:
+            ticket.abandoned = True
+            ticket.cancelled = droppable
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        result: T = await trio.lowlevel.wait_task_rescheduled(abort)
+        return result
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on this worker, blocking the calling thread until it is done.
+
+        For synchronous callers; must not be called from an event-loop thread
+        or from this worker itself (that would deadlock: it raises RuntimeError).
+        """
+        if self.is_current:
+            raise RuntimeError("Worker.call() from the worker's own thread would deadlock")
+        ticket: _BlockingTicket[T] = _BlockingTicket()
+        self._queue.put((fn, args, ticket))
+        ticket.done.wait()
+        if ticket.ok:
+            return ticket.value  # type: ignore[no-any-return]
+        raise ticket.value
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on this worker without waiting; errors are dropped."""
+        self._queue.put((fn, args, _DISCARD))
+
+    def stop(self) -> None:
+        """Ask the thread to end after the jobs already queued."""
+        self._queue.put(None)
+
+
+class _DiscardTicket(_Ticket[Any]):
+    __slots__ = ()
+
+    def deliver(self, ok: bool, value: Any) -> None:
+        pass
+
+
+_DISCARD = _DiscardTicket()
+
+
+class WorkerPool:
+    """Hands out workers, one per PC/SC context, and keeps a few idle ones for reuse.
+
+    ``max_idle`` idle workers are kept; an idle worker ends after
+    ``idle_timeout`` seconds.  :meth:`trim` ends all idle workers at once.
+    """
+
+    def __init__(self, max_idle: int = 4, idle_timeout: float = 10.0) -> None:
+        self.max_idle = max_idle
+        self.idle_timeout = idle_timeout
+        self._lock = threading.Lock()
+        self._idle: list[Worker] = []
+        self._count = 0
+        self._live: set[Worker] = set()
+
+    def acquire(self) -> Worker:
+        """A worker for the caller's exclusive use until :meth:`release`."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+            self._count += 1
+            worker = Worker(self, self._count)
+            self._live.add(worker)
+            return worker
+
+    def release(self, worker: Worker) -> None:
+        """Give ``worker`` back; it is kept idle or asked to end."""
+        with self._lock:
+            if len(self._idle) < self.max_idle:
+                self._idle.append(worker)
+                return
+            self._live.discard(worker)
+        worker.stop()
+
+    def _retire(self, worker: Worker) -> bool:
+        # Called by an idle worker whose wait timed out: end it unless it was handed out.
+        with self._lock:
+            if worker in self._idle:
+                self._idle.remove(worker)
+                self._live.discard(worker)
+                return True
+            return False
+
+    def trim(self, join: bool = True) -> None:
+        """End every idle worker now (and wait for their threads when ``join``)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            for worker in idle:
+                self._live.discard(worker)
+        for worker in idle:
+            worker.stop()
+        if join:
+            for worker in idle:
+                worker.thread.join()
+
+    @property
+    def live_workers(self) -> int:
+        """How many worker threads exist (busy or idle)."""
+        with self._lock:
+            return len(self._live)
+
+    @property
+    def idle_workers(self) -> int:
+        """How many worker threads wait idle in the pool."""
+        with self._lock:
+            return len(self._idle)
+
+
+#: The process-wide pool.
+pool = WorkerPool()

@@ -1,0 +1,598 @@
+"""``CardConnection``: an async connection to the card in one reader.
+
+Every connection owns one PC/SC context on its own worker thread (see
+:mod:`aioscard._worker`), so connections to different readers run in parallel
+while calls on one connection run one at a time, in the order they were made.
+The public coroutine methods keep pyscard's names and results
+(``transmit`` returns ``(data, sw1, sw2)`` with ``data`` a ``list[int]``).
+
+Each operation is written once as a *plan*: validation and observer
+notification on the caller's side, one job on the worker, and a finishing step
+back on the caller's side.  The coroutines await the job; the synchronous
+compatibility shim runs the very same plans with a blocking call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from . import exceptions as exc
+from ._context import Context
+from .apdu import Response, build_apdu, coerce_apdu, coerce_bytes, parse_apdu
+from .native import CardStatus
+from .native import constants as C
+from .observer import CardConnectionEvent, Observable
+from .util import ByteInput
+
+if TYPE_CHECKING:
+    from .reader import Reader
+
+__all__ = ["CardConnection", "TransportOptions"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_log = logging.getLogger("aioscard.connection")
+
+# pyscard's protocol constants and the native bits they stand for on this platform.
+T0_PROTOCOL = 0x00000001
+T1_PROTOCOL = 0x00000002
+T15_PROTOCOL = 0x00000008
+RAW_PROTOCOL = 0x00010000
+_PROTOCOL_BITS = (
+    (T0_PROTOCOL, C.SCARD_PROTOCOL_T0),
+    (T1_PROTOCOL, C.SCARD_PROTOCOL_T1),
+    (T15_PROTOCOL, C.SCARD_PROTOCOL_T15),
+    (RAW_PROTOCOL, C.SCARD_PROTOCOL_RAW),
+)
+_ALL_PROTOCOLS = T0_PROTOCOL | T1_PROTOCOL | T15_PROTOCOL | RAW_PROTOCOL
+_SHARE_MODES = (C.SCARD_SHARE_EXCLUSIVE, C.SCARD_SHARE_SHARED, C.SCARD_SHARE_DIRECT)
+_DISPOSITIONS = (C.SCARD_LEAVE_CARD, C.SCARD_RESET_CARD, C.SCARD_UNPOWER_CARD, C.SCARD_EJECT_CARD)
+_MAX_CONTROL = C.MAX_BUFFER_SIZE_EXTENDED
+# Errors after which a connection's context and handle are dead for good.
+_DEAD = (exc.ServiceUnavailableException, exc.InvalidHandleException)
+
+
+def _check_int(value: object, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    return value
+
+
+def to_native_protocol(protocol: int, name: str = "protocol") -> int:
+    """Translate pyscard protocol bits (``T0_protocol`` ...) into PC/SC's for this platform.
+
+    Raises:
+        TypeError: not an int.
+        ValueError: unknown bits, naming them.
+    """
+    _check_int(protocol, name)
+    unknown = protocol & ~_ALL_PROTOCOLS
+    if protocol < 0 or unknown:
+        raise ValueError(
+            f"{name} has unknown protocol bits 0x{unknown & 0xFFFFFFFF:X}; use "
+            "CardConnection.T0_protocol, T1_protocol, T15_protocol or RAW_protocol"
+        )
+    native = 0
+    for ours, theirs in _PROTOCOL_BITS:
+        if protocol & ours:
+            native |= theirs
+    return native
+
+
+def from_native_protocol(native: int) -> int:
+    """Translate PC/SC protocol bits into pyscard's constants."""
+    ours = 0
+    for mine, theirs in _PROTOCOL_BITS:
+        if native & theirs:
+            ours |= mine
+    return ours
+
+
+def _choice(value: object, allowed: Sequence[int], name: str) -> int:
+    _check_int(value, name)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}, got {value}")
+    return value  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class TransportOptions:
+    """Opt-in helpers applied inside ``transmit`` (all off by default).
+
+    ``get_response``: on ``61xx`` send GET RESPONSE (class byte
+    ``get_response_cla``, Le ``xx``) and join the pieces.  ``le_correction``: on
+    ``6Cxx`` send the command again with Le ``xx``.  At most ``max_rounds``
+    extra exchanges are made per command; past that the last response is
+    returned as it is, status word included.
+    """
+
+    get_response: bool = False
+    le_correction: bool = False
+    get_response_cla: int = 0x00
+    max_rounds: int = 64
+
+    def __post_init__(self) -> None:
+        if not 0 <= _check_int(self.get_response_cla, "get_response_cla") <= 0xFF:
+            raise ValueError(f"get_response_cla must be 0..255, got {self.get_response_cla}")
+        if _check_int(self.max_rounds, "max_rounds") < 0:
+            raise ValueError(f"max_rounds must be >= 0, got {self.max_rounds}")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any helper is on."""
+        return self.get_response or self.le_correction
+
+
+@dataclass(frozen=True)
+class _Plan(Generic[T, R]):
+    job: Callable[..., T]
+    args: tuple[Any, ...]
+    finish: Callable[[T], R]
+    droppable: bool = True
+
+
+def _identity(value: T) -> T:
+    return value
+
+
+class CardConnection(Observable):
+    """A connection to the card in a reader (create it with ``reader.createConnection()``).
+
+    ``async with connection:`` connects (unless already connected) and
+    disconnects and releases on exit.  Methods that talk to the card are
+    coroutines; ``getATR()``, ``getProtocol()`` and ``getReader()`` answer from
+    what the last connect learned.
+
+    Cancellation: cancelling a task awaiting any method returns control at
+    once.  A command not yet started is never sent; one already with the card
+    completes on the worker and its response is discarded; the connection stays
+    usable.  Disconnect and release always complete.
+    """
+
+    T0_protocol = T0_PROTOCOL
+    T1_protocol = T1_PROTOCOL
+    RAW_protocol = RAW_PROTOCOL
+    T15_protocol = T15_PROTOCOL
+
+    SHARE_EXCLUSIVE = C.SCARD_SHARE_EXCLUSIVE
+    SHARE_SHARED = C.SCARD_SHARE_SHARED
+    SHARE_DIRECT = C.SCARD_SHARE_DIRECT
+
+    LEAVE_CARD = C.SCARD_LEAVE_CARD
+    RESET_CARD = C.SCARD_RESET_CARD
+    UNPOWER_CARD = C.SCARD_UNPOWER_CARD
+    EJECT_CARD = C.SCARD_EJECT_CARD
+
+    def __init__(self, reader: Reader | str) -> None:
+        super().__init__()
+        self.reader = str(reader)
+        self._context = Context()
+        self._handle: int | None = None
+        self._protocol = 0  # native bits of the active protocol
+        self._atr = b""
+        self._in_transaction = False
+        self.defaultprotocol: int | None = None
+        self.disposition = C.SCARD_LEAVE_CARD
+        self.errorcheckingchain: list[Any] | None = None
+        self.transport = TransportOptions()
+
+    def __repr__(self) -> str:
+        state = "connected" if self._handle is not None else "not connected"
+        return f"<CardConnection {self.reader!r} {state}>"
+
+    # -- plumbing ------------------------------------------------------------------
+
+    async def _arun(self, plan: _Plan[Any, R]) -> R:
+        worker_run = self._context.run if plan.droppable else self._context.run_to_completion
+        return plan.finish(await worker_run(plan.job, *plan.args))
+
+    def _run_sync(self, plan: _Plan[Any, R]) -> R:
+        return plan.finish(self._context.call(plan.job, *plan.args))
+
+    def _notify(self, type_: str, args: Any = None) -> None:
+        if self._observers:
+            self.notifyObservers(CardConnectionEvent(type_, args))
+
+    def _guard(self, job: Callable[..., T], *args: Any) -> T:
+        # Runs on the worker: a dead context or handle is forgotten so that a
+        # later connect() starts afresh (pcscd restarted, say).
+        try:
+            return job(*args)
+        except _DEAD:
+            self._forget()
+            raise
+
+    def _forget(self) -> None:
+        self._handle = None
+        self._in_transaction = False
+        self._context.drop()
+
+    def _require_handle(self) -> int:
+        handle = self._handle
+        if handle is None:
+            raise exc.CardConnectionException(f"not connected to a card in {self.reader!r}")
+        return handle
+
+    # -- connect / reconnect / disconnect -----------------------------------------------
+
+    def _job_connect(self, share: int, protocols: int) -> None:
+        if self._handle is not None:
+            raise exc.CardConnectionException(
+                f"already connected to {self.reader!r}; disconnect() or reconnect() first"
+            )
+        api = self._context.api
+        for attempt in (1, 2):
+            context = self._context.ensure()
+            try:
+                handle, active = api.connect(context, self.reader, share, protocols)
+                break
+            except _DEAD:
+                # A context from before a pcscd restart never works again: retry once anew.
+                self._context.drop()
+                if attempt == 2:
+                    raise
+        try:
+            status = api.status(handle)
+        except exc.SmartcardException:
+            api.disconnect(handle, C.SCARD_LEAVE_CARD)
+            raise
+        self._handle, self._protocol, self._atr = handle, active, status.atr
+
+    def _plan_connect(
+        self, protocol: int | None, mode: int | None, disposition: int | None
+    ) -> _Plan[None, None]:
+        share = C.SCARD_SHARE_SHARED if mode is None else _choice(mode, _SHARE_MODES, "mode")
+        if protocol is None:
+            protocol = self.defaultprotocol
+        if protocol is None:
+            protocols = C.SCARD_PROTOCOL_T0 | C.SCARD_PROTOCOL_T1
+        else:
+            protocols = to_native_protocol(protocol)
+        if share == C.SCARD_SHARE_DIRECT and protocol is None:
+            protocols = 0  # direct access to the reader needs no card protocol
+        if disposition is not None:
+            self.disposition = _choice(disposition, _DISPOSITIONS, "disposition")
+
+        def finish(_: None) -> None:
+            self._notify("connect")
+
+        return _Plan(self._job_connect, (share, protocols), finish)
+
+    async def connect(
+        self, protocol: int | None = None, mode: int | None = None, disposition: int | None = None
+    ) -> None:
+        """Connect to the card (SCardConnect, then SCardStatus for the ATR).
+
+        ``protocol``: pyscard protocol bits (default T=0 or T=1, whichever the
+        card offers); ``mode``: ``SHARE_SHARED`` (default), ``SHARE_EXCLUSIVE``
+        or ``SHARE_DIRECT``; ``disposition``: what ``disconnect()`` does to the
+        card (default ``LEAVE_CARD``).
+
+        Raises:
+            NoCardException: the reader is empty.
+            SharingViolationException: another connection holds the card exclusively.
+            ProtocolMismatchException: the card does not speak ``protocol``.
+            InvalidReaderException, ServiceUnavailableException,
+            CardConnectionException: already connected, or as PC/SC reports.
+            TypeError, ValueError: bad arguments (before any PC/SC call).
+        """
+        await self._arun(self._plan_connect(protocol, mode, disposition))
+
+    def _job_reconnect(self, share: int, protocols: int, initialization: int) -> None:
+        handle = self._require_handle()
+        api = self._context.api
+        self._protocol = api.reconnect(handle, share, protocols, initialization)
+        self._atr = api.status(handle).atr
+
+    def _plan_reconnect(
+        self, protocol: int | None, mode: int | None, disposition: int | None
+    ) -> _Plan[None, None]:
+        share = C.SCARD_SHARE_SHARED if mode is None else _choice(mode, _SHARE_MODES, "mode")
+        if protocol is None:
+            protocol = self.defaultprotocol
+        protocols = (
+            C.SCARD_PROTOCOL_T0 | C.SCARD_PROTOCOL_T1
+            if protocol is None
+            else to_native_protocol(protocol)
+        )
+        initialization = (
+            C.SCARD_LEAVE_CARD
+            if disposition is None
+            else _choice(disposition, _DISPOSITIONS, "disposition")
+        )
+
+        def finish(_: None) -> None:
+            self._notify("reconnect")
+
+        return _Plan(self._guarded(self._job_reconnect), (share, protocols, initialization), finish)
+
+    async def reconnect(
+        self, protocol: int | None = None, mode: int | None = None, disposition: int | None = None
+    ) -> None:
+        """Re-establish the connection (SCardReconnect), e.g. after the card was reset
+        or removed and re-inserted.  ``disposition`` is what happens to the card
+        first: ``LEAVE_CARD`` (default), ``RESET_CARD`` or ``UNPOWER_CARD``.
+
+        Raises:
+            CardConnectionException: not connected; NoCardException, ... as PC/SC reports.
+        """
+        await self._arun(self._plan_reconnect(protocol, mode, disposition))
+
+    def _job_disconnect(self) -> bool:
+        handle, self._handle = self._handle, None
+        self._in_transaction = False
+        if handle is None:
+            return False
+        self._context.api.disconnect(handle, self.disposition)
+        return True
+
+    def _plan_disconnect(self) -> _Plan[bool, None]:
+        def finish(was_connected: bool) -> None:
+            if was_connected:
+                self._notify("disconnect")
+
+        return _Plan(self._guarded(self._job_disconnect), (), finish, droppable=False)
+
+    async def disconnect(self) -> None:
+        """Disconnect from the card (SCardDisconnect with ``self.disposition``);
+        the connection may connect again.  Nothing happens if not connected.
+
+        Cancellation: always completes (shielded).
+        """
+        await self._arun(self._plan_disconnect())
+
+    def _release_job(self) -> None:
+        try:
+            self._job_disconnect()
+        except exc.SmartcardException as error:
+            _log.debug("disconnect during release failed: %s", error)
+
+    async def release(self) -> None:
+        """Disconnect if connected, then release the PC/SC context and the worker thread.
+
+        Cancellation: always completes (shielded).
+        """
+        was_connected = self._handle is not None
+        await self._context.aclose(self._release_job)
+        if was_connected:
+            self._notify("disconnect")
+
+    def release_sync(self) -> None:
+        """Blocking form of :meth:`release` (for the synchronous shim)."""
+        was_connected = self._handle is not None
+        self._context.close(self._release_job)
+        if was_connected:
+            self._notify("disconnect")
+
+    async def __aenter__(self) -> CardConnection:
+        if self._handle is None:
+            await self.connect()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.release()
+
+    # -- data exchange -------------------------------------------------------------
+
+    def _guarded(self, job: Callable[..., T]) -> Callable[..., T]:
+        def run(*args: Any) -> T:
+            return self._guard(job, *args)
+
+        return run
+
+    def _job_transmit(self, command: bytes, protocol: int | None) -> bytes:
+        handle = self._require_handle()
+        api = self._context.api
+        active = self._protocol if protocol is None else protocol
+        raw = api.transmit(handle, active, command)
+        options = self.transport
+        if not options.enabled:
+            return raw
+        collected = bytearray()
+        rounds = 0
+        while rounds < options.max_rounds:
+            sw1, sw2 = raw[-2], raw[-1]
+            if sw1 == 0x6C and options.le_correction:
+                command = _with_le(command, sw2 or 256)
+            elif sw1 == 0x61 and options.get_response:
+                collected += raw[:-2]
+                command = bytes((options.get_response_cla, 0xC0, 0x00, 0x00, sw2))
+            else:
+                break
+            raw = api.transmit(handle, active, command)
+            rounds += 1
+        return bytes(collected + raw) if collected else raw
+
+    def _plan_transmit(self, command: ByteInput, protocol: int | None) -> _Plan[bytes, Response]:
+        apdu = coerce_apdu(command)
+        native_protocol = None if protocol is None else to_native_protocol(protocol)
+        if native_protocol is None and self.defaultprotocol is not None:
+            native_protocol = to_native_protocol(self.defaultprotocol, "defaultprotocol")
+        if self._observers:
+            self._notify("command", [list(apdu), protocol])
+
+        def finish(raw: bytes) -> Response:
+            response = Response.from_raw(raw)
+            if self._observers:
+                self._notify("response", [response.data, response.sw1, response.sw2])
+            chain = self.errorcheckingchain
+            if chain:
+                chain[0](response.data, response.sw1, response.sw2)
+            return response
+
+        return _Plan(self._guarded(self._job_transmit), (apdu, native_protocol), finish)
+
+    async def transmit(self, command: ByteInput, protocol: int | None = None) -> Response:
+        """Send a command APDU and return ``(data, sw1, sw2)`` (SCardTransmit).
+
+        ``command`` is ``bytes``, ``bytearray``, ``memoryview`` or a sequence of
+        ints 0..255 (4 to 65,544 bytes).  ``protocol`` overrides the active one
+        for this call.  The result is a :class:`~aioscard.apdu.Response`, a
+        named tuple that unpacks like pyscard's ``(data, sw1, sw2)``.  The
+        error-checking chain, if set, runs on the status word.
+
+        Raises:
+            TypeError, ValueError: a malformed command (before any PC/SC call).
+            CardConnectionException: not connected.
+            CardRemovedException, CardResetException, NotTransactedException,
+            InvalidResponseException, SharingViolationException: as the card
+            and PC/SC report; never an empty or partial success.
+            SWException subclasses: from the error-checking chain.
+
+        Cancellation: returns at once; see the class docstring.
+        """
+        return await self._arun(self._plan_transmit(command, protocol))
+
+    def _job_control(self, code: int, data: bytes) -> bytes:
+        return self._context.api.control(self._require_handle(), code, data, _MAX_CONTROL)
+
+    def _plan_control(self, code: int, command: ByteInput | None) -> _Plan[bytes, list[int]]:
+        _check_int(code, "controlCode")
+        if not 0 <= code <= 0xFFFFFFFF:
+            raise ValueError(f"controlCode must be in 0..0xFFFFFFFF, got {code}")
+        data = (
+            b"" if command is None else coerce_bytes(command, name="command", max_len=_MAX_CONTROL)
+        )
+        return _Plan(self._guarded(self._job_control), (code, data), list)
+
+    async def control(self, controlCode: int, command: ByteInput | None = None) -> list[int]:
+        """Send a reader control command (SCardControl); returns the answer as ``list[int]``.
+
+        Raises:
+            UnsupportedFeatureException: the reader does not know the code.
+            TypeError, ValueError: bad arguments (before any PC/SC call).
+        """
+        return await self._arun(self._plan_control(controlCode, command))
+
+    def _job_get_attrib(self, attr_id: int) -> bytes:
+        return self._context.api.get_attrib(self._require_handle(), attr_id)
+
+    def _plan_get_attrib(self, attr_id: int) -> _Plan[bytes, list[int]]:
+        _check_int(attr_id, "attrId")
+        if not 0 <= attr_id <= 0xFFFFFFFF:
+            raise ValueError(f"attrId must be in 0..0xFFFFFFFF, got {attr_id}")
+        return _Plan(self._guarded(self._job_get_attrib), (attr_id,), list)
+
+    async def getAttrib(self, attrId: int) -> list[int]:
+        """Read a reader or card attribute (SCardGetAttrib), e.g. ``SCARD_ATTR_VENDOR_NAME``.
+
+        Raises:
+            UnsupportedFeatureException: the driver does not offer the attribute.
+        """
+        return await self._arun(self._plan_get_attrib(attrId))
+
+    def _job_status(self) -> CardStatus:
+        status = self._context.api.status(self._require_handle())
+        self._atr = status.atr
+        return status
+
+    def _plan_status(self) -> _Plan[CardStatus, CardStatus]:
+        def finish(status: CardStatus) -> CardStatus:
+            return replace(status, protocol=from_native_protocol(status.protocol))
+
+        return _Plan(self._guarded(self._job_status), (), finish)
+
+    async def status(self) -> CardStatus:
+        """The reader name, card state, protocol (pyscard bits) and ATR, fresh from
+        PC/SC (SCardStatus).
+
+        Raises:
+            CardRemovedException: the card has gone; CardConnectionException: not connected.
+        """
+        return await self._arun(self._plan_status())
+
+    # -- transactions -------------------------------------------------------------
+
+    def _job_begin(self) -> None:
+        if self._in_transaction:
+            raise exc.CardConnectionException("a transaction is already open on this connection")
+        self._context.api.begin_transaction(self._require_handle())
+        self._in_transaction = True
+
+    def _job_end(self, disposition: int) -> None:
+        if not self._in_transaction:
+            return
+        self._in_transaction = False
+        handle = self._handle
+        if handle is not None:
+            self._context.api.end_transaction(handle, disposition)
+
+    @contextlib.asynccontextmanager
+    async def transaction(
+        self, disposition: int = C.SCARD_LEAVE_CARD
+    ) -> AsyncIterator[CardConnection]:
+        """``async with connection.transaction():`` -- exclusive use of the card for a
+        sequence of commands (SCardBeginTransaction / SCardEndTransaction).
+
+        While it is open, other connections' commands fail with
+        :class:`~aioscard.exceptions.SharingViolationException`.  Opening waits
+        while another connection holds a transaction.
+
+        Cancellation: cancelling the wait to open returns at once; should the
+        transaction still be granted afterwards, it is ended straight away.
+        Ending always completes (shielded).
+        """
+        _choice(disposition, _DISPOSITIONS, "disposition")
+        try:
+            await self._context.run(self._guarded(self._job_begin))
+        except BaseException:
+            # If the begin job runs after all, the end job queued behind it undoes it.
+            await self._context.run_to_completion(self._job_end, C.SCARD_LEAVE_CARD)
+            raise
+        try:
+            yield self
+        finally:
+            await self._context.run_to_completion(self._guarded(self._job_end), disposition)
+
+    # -- synchronous accessors (no I/O) ---------------------------------------------
+
+    def getATR(self) -> list[int]:
+        """The card's ATR as ``list[int]``, as read at connect/reconnect/status.
+
+        Raises:
+            CardConnectionException: never connected.
+        """
+        if not self._atr:
+            raise exc.CardConnectionException(f"not connected to a card in {self.reader!r}")
+        return list(self._atr)
+
+    def getProtocol(self) -> int:
+        """The active protocol in pyscard's bits (``T0_protocol``...); 0 if not connected."""
+        return from_native_protocol(self._protocol) if self._handle is not None else 0
+
+    def getReader(self) -> str:
+        """The reader's name."""
+        return self.reader
+
+    def setProtocol(self, protocol: int) -> None:
+        """Set the protocol used by later ``connect``/``transmit`` calls that name none."""
+        to_native_protocol(protocol)
+        self.defaultprotocol = protocol
+
+    def setErrorCheckingChain(self, errorcheckingchain: list[Any] | None) -> None:
+        """Install a status-word error-checking chain (``aioscard.sw.ErrorCheckingChain``
+        in a list, pyscard style); ``transmit`` runs it on every response."""
+        self.errorcheckingchain = errorcheckingchain
+
+    def addSWExceptionToFilter(self, exClass: type[Exception]) -> None:
+        """Stop the error-checking chain from raising ``exClass``."""
+        if self.errorcheckingchain:
+            self.errorcheckingchain[0].addFilterException(exClass)
+
+    @property
+    def connected(self) -> bool:
+        """Whether a card handle is held."""
+        return self._handle is not None
+
+
+def _with_le(command: bytes, le: int) -> bytes:
+    """``command`` re-encoded with Le ``le`` (for a 6Cxx correction)."""
+    parsed = parse_apdu(command)
+    return build_apdu(
+        parsed.cla, parsed.ins, parsed.p1, parsed.p2, parsed.data, le, extended=parsed.extended
+    )
