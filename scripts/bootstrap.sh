@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything aioscard's demo and test suite need, on Debian 12 (or
+# derivatives) as root: the PC/SC packages (only those missing, after an
+# apt-get update), then a virtualenv in .venv with aioscard and its extras.
+# Idempotent; starts no daemon (the simulator runs its own private pcscd).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(pcscd libpcsclite1 vsmartcard-vpcd)
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+if ((${#missing[@]})); then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    echo "bootstrap: installing ${missing[*]}" >&2
+    $sudo apt-get update -qq
+    # policy-rc.d may refuse to start the system pcscd in containers: that is fine.
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>/dev/null || true
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,dev,testing]"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole check: set-up, lint, strict typing, and the test suite against a
+# private pcscd with virtual readers and cards.  Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+echo "== ruff" >&2
+.venv/bin/ruff check aioscard tests examples benchmarks
+.venv/bin/ruff format --check aioscard tests examples benchmarks
+echo "== mypy --strict" >&2
+.venv/bin/mypy --strict aioscard tests examples
+echo "== pytest" >&2
+exec .venv/bin/python -m pytest "$@"
