@@ -1,0 +1,102 @@
+"""Test bench for PC/SC code: a private pcscd with virtual readers and virtual cards.
+
+:class:`Simulator` runs a private, socket-activated pcscd with vsmartcard's
+vpcd driver; :class:`VirtualCard` is a card that plugs into one of its readers
+and answers APDUs with a handler, by default the :class:`DemoCard`.  The pytest
+plugin (:mod:`aioscard.testing.plugin`) offers them as fixtures, and
+``python -m aioscard.testing`` runs a simulator from the command line.
+
+Needs Linux with pcscd and vsmartcard-vpcd installed (Debian/Ubuntu:
+``apt-get install pcscd vsmartcard-vpcd``).  Importing this package starts
+nothing.
+"""
+
+from __future__ import annotations
+
+from ._apdu import CommandAPDU as CommandAPDU
+from ._atr import ATR_T0 as ATR_T0
+from ._atr import ATR_T0_T1 as ATR_T0_T1
+from ._atr import ATR_T1 as ATR_T1
+from ._atr import DEMO_ATR as DEMO_ATR
+from ._atr import MASKABLE_ATR as MASKABLE_ATR
+from ._card import MAX_FRAME as MAX_FRAME
+from ._card import CardHandler as CardHandler
+from ._card import PowerEvent as PowerEvent
+from ._card import ResettableHandler as ResettableHandler
+from ._card import VirtualCard as VirtualCard
+from ._demo import DEFAULT_PIN as DEFAULT_PIN
+from ._demo import DEFAULT_PUK as DEFAULT_PUK
+from ._demo import DEMO_AID as DEMO_AID
+from ._demo import DEMO_CPLC as DEMO_CPLC
+from ._demo import DEMO_FILES as DEMO_FILES
+from ._demo import DROP_APDU as DROP_APDU
+from ._demo import FID_DEMO_EF as FID_DEMO_EF
+from ._demo import FID_EF_DIR as FID_EF_DIR
+from ._demo import FID_MF as FID_MF
+from ._demo import GET_CPLC_APDU as GET_CPLC_APDU
+from ._demo import MAX_ECHO_OVER_VPCD as MAX_ECHO_OVER_VPCD
+from ._demo import PIN_TRIES as PIN_TRIES
+from ._demo import SELECT_DEMO_APDU as SELECT_DEMO_APDU
+from ._demo import DemoCard as DemoCard
+from ._demo import change_pin_apdu as change_pin_apdu
+from ._demo import delay_apdu as delay_apdu
+from ._demo import echo_apdu as echo_apdu
+from ._demo import exact_length_apdu as exact_length_apdu
+from ._demo import get_challenge_apdu as get_challenge_apdu
+from ._demo import get_response_apdu as get_response_apdu
+from ._demo import long_response_apdu as long_response_apdu
+from ._demo import long_response_data as long_response_data
+from ._demo import read_binary_apdu as read_binary_apdu
+from ._demo import reset_retry_counter_apdu as reset_retry_counter_apdu
+from ._demo import select_aid_apdu as select_aid_apdu
+from ._demo import select_file_apdu as select_file_apdu
+from ._demo import verify_apdu as verify_apdu
+from ._errors import DropConnection as DropConnection
+from ._errors import SimulatorError as SimulatorError
+from ._simulator import DEFAULT_READER_NAME as DEFAULT_READER_NAME
+from ._simulator import Simulator as Simulator
+
+__all__ = [
+    "ATR_T0",
+    "ATR_T0_T1",
+    "ATR_T1",
+    "DEFAULT_PIN",
+    "DEFAULT_PUK",
+    "DEFAULT_READER_NAME",
+    "DEMO_AID",
+    "DEMO_ATR",
+    "DEMO_CPLC",
+    "DEMO_FILES",
+    "DROP_APDU",
+    "FID_DEMO_EF",
+    "FID_EF_DIR",
+    "FID_MF",
+    "GET_CPLC_APDU",
+    "MASKABLE_ATR",
+    "MAX_ECHO_OVER_VPCD",
+    "MAX_FRAME",
+    "PIN_TRIES",
+    "SELECT_DEMO_APDU",
+    "CardHandler",
+    "CommandAPDU",
+    "DemoCard",
+    "DropConnection",
+    "PowerEvent",
+    "ResettableHandler",
+    "Simulator",
+    "SimulatorError",
+    "VirtualCard",
+    "change_pin_apdu",
+    "delay_apdu",
+    "echo_apdu",
+    "exact_length_apdu",
+    "get_challenge_apdu",
+    "get_response_apdu",
+    "long_response_apdu",
+    "long_response_data",
+    "read_binary_apdu",
+    "reset_retry_counter_apdu",
+    "select_aid_apdu",
+    "select_file_apdu",
+    "verify_apdu",
+]

@@ -1,0 +1,585 @@
+"""A private pcscd serving vpcd virtual readers: the reader side of the test bench.
+
+The daemon is socket-activated so that it never touches the system's
+``/run/pcscd/pcscd.comm``: this process binds and listens on a UNIX socket in a
+private temporary directory, and pcscd receives it as fd 3 with
+``LISTEN_FDS=1`` and ``LISTEN_PID`` set to its own PID.  Clients reach it with
+``PCSCLITE_CSOCK_NAME`` (see :attr:`Simulator.env`).
+
+pcscd still writes and removes ``/run/pcscd/pcscd.pid``; where a private mount
+namespace is possible (``unshare -m`` as root, ``unshare -Urm`` otherwise) it
+runs under a tmpfs there, so a system pcscd's files are left alone.  In that
+namespace the machine's USB reader drivers are hidden too, so a private pcscd
+never grabs a real reader.
+
+Each reader.conf entry of the vpcd driver gives two reader slots, each listening
+on a TCP port of its own; reader ``i`` listens on ``ports[i]`` and pcscd names
+it ``f"{name} {i // 2} 00 {i % 2:02X}"`` (``"aioscard vpcd 0 00 00"``,
+``"aioscard vpcd 0 00 01"``, ``"aioscard vpcd 1 00 00"``, ...).  An odd number
+of readers therefore leaves one extra, idle slot, which PC/SC lists as well.
+Entries must have distinct friendly names (pcscd would give two entries the
+same reader names) and, beyond the first, a private copy of the driver library
+(two entries loading one file share the driver's globals and corrupt each
+other's slots).
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import ctypes
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import IO
+
+from ._card import VirtualCard
+from ._errors import SimulatorError
+from ._netstat import listening, socket_inodes
+from ._ports import PortReservation, reserve_ports
+
+__all__ = ["DEFAULT_READER_NAME", "DRIVER_ENV", "PCSCD_ENV", "Simulator"]
+
+logger = logging.getLogger(__name__)
+pcscd_logger = logging.getLogger("aioscard.testing.pcscd")
+
+#: The default friendly-name prefix of the simulated readers.
+DEFAULT_READER_NAME = "aioscard vpcd"
+#: Environment variable naming the pcscd executable to run.
+PCSCD_ENV = "AIOSCARD_PCSCD"
+#: Environment variable naming the vpcd driver library (``libifdvpcd.so``).
+DRIVER_ENV = "AIOSCARD_VPCD_DRIVER"
+
+_PCSCD_CANDIDATES = ("/usr/sbin/pcscd", "/usr/local/sbin/pcscd", "/sbin/pcscd")
+_DRIVER_CANDIDATES = (
+    "/usr/lib/pcsc/drivers/serial/libifdvpcd.so",
+    "/usr/lib64/pcsc/drivers/serial/libifdvpcd.so",
+    "/usr/local/lib/pcsc/drivers/serial/libifdvpcd.so",
+)
+_SD_LISTEN_FDS_START = 3
+_READY_MARK = b"daemon ready"
+_STOP_GRACE = 5.0
+_PR_SET_PDEATHSIG = 1
+# Variables a parent under systemd may carry that must not reach our pcscd.
+_SYSTEMD_VARIABLES = ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET")
+
+
+def _find(explicit: str | None, variable: str, candidates: tuple[str, ...], what: str) -> str:
+    chosen = explicit or os.environ.get(variable)
+    if chosen:
+        if not os.path.exists(chosen):
+            raise SimulatorError(f"{what} {chosen!r} does not exist")
+        return chosen
+    if what == "pcscd":
+        found = shutil.which("pcscd")
+        if found:
+            return found
+    for candidate in candidates:
+        if os.path.exists(candidate):
+            return candidate
+    raise SimulatorError(
+        f"{what} not found (looked in {', '.join(candidates)}); install it or set {variable}"
+    )
+
+
+_isolation_lock = threading.Lock()
+_isolation_cache: list[list[str] | None] = []
+
+
+def _namespace_prefix() -> list[str] | None:
+    """The command prefix giving a private mount namespace, or None if none works.
+
+    Probed once per process by actually mounting a tmpfs in a throw-away namespace.
+    """
+    with _isolation_lock:
+        if _isolation_cache:
+            return _isolation_cache[0]
+        unshare = shutil.which("unshare")
+        prefix: list[str] | None = None
+        if unshare is not None:
+            options = ["-m"] if os.geteuid() == 0 else ["-Urm"]
+            for option in (options, ["-Urm"]):
+                attempt = [unshare, *option, "--propagation", "private", "--"]
+                probe = subprocess.run(
+                    [*attempt, "sh", "-c", "mount -t tmpfs aioscard-probe /run"],
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    timeout=10,
+                    check=False,
+                )
+                if probe.returncode == 0:
+                    prefix = attempt
+                    break
+        if prefix is None:
+            logger.warning(
+                "no private mount namespace (unshare -m / -Urm failed): the simulated pcscd "
+                "shares /run/pcscd and will write and remove /run/pcscd/pcscd.pid"
+            )
+        _isolation_cache.append(prefix)
+        return prefix
+
+
+def _load_prctl() -> Callable[[int, int, int, int, int], int] | None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl: Callable[[int, int, int, int, int], int] = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+# Resolved here, not in the forked child, where loading a library could deadlock.
+_prctl = _load_prctl()
+
+
+def _child_setup(listen_fd: int, parent_pid: int, die_with_parent: bool) -> Callable[[], None]:
+    def setup() -> None:
+        # Runs between fork and exec.  fd 3 may be an end of subprocess's own
+        # stdout pipe, already duplicated onto fd 1 by now, never its error
+        # pipe: that one is created after the stdout pipe took the lowest fds.
+        os.dup2(listen_fd, _SD_LISTEN_FDS_START)
+        if die_with_parent and _prctl is not None:
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+            if os.getppid() != parent_pid:
+                os._exit(1)  # the parent died before the death signal was armed
+
+    return setup
+
+
+class Simulator:
+    """A private pcscd with ``readers`` vpcd reader slots, ready for virtual cards.
+
+    ``base_port`` fixes the first TCP port (the readers take ``readers`` rounded
+    up to even consecutive ports); by default free ports are found from 40000 up
+    and held (with a lock file) against other simulators until :meth:`stop`.
+    ``pcscd`` and ``driver`` override the daemon and the vpcd library (also via
+    the ``AIOSCARD_PCSCD`` / ``AIOSCARD_VPCD_DRIVER`` environment variables).
+    ``log_apdus`` makes pcscd log every APDU to the ``aioscard.testing.pcscd``
+    logger (DEBUG).  ``auto_exit`` passes ``-x``: pcscd then quits by itself 60 s
+    after its last client, a safety net against leaks at the cost of surprise
+    stops in idle periods.  ``hotplug`` lets the private pcscd load the machine's
+    USB reader drivers (hidden by default).  ``name`` is the readers' friendly
+    name prefix.
+
+    This object makes no PC/SC call itself: libpcsclite latches the socket path
+    at a process's first PC/SC call, so set ``os.environ.update(sim.env)``
+    before yours.  Use it as a context manager, or call :meth:`start` and
+    :meth:`stop`.  Methods are thread-safe.
+
+    Raises:
+        ValueError: ``readers`` is not 1..64, or ``base_port`` is out of range.
+    """
+
+    def __init__(
+        self,
+        readers: int = 2,
+        *,
+        base_port: int | None = None,
+        pcscd: str | None = None,
+        driver: str | None = None,
+        log_apdus: bool = False,
+        auto_exit: bool = False,
+        hotplug: bool = False,
+        name: str = DEFAULT_READER_NAME,
+    ) -> None:
+        if not 1 <= readers <= 64:
+            raise ValueError(f"readers must be in 1..64, got {readers}")
+        self.entries = (readers + 1) // 2
+        if base_port is not None and not 1024 <= base_port <= 65536 - 2 * self.entries:
+            raise ValueError(f"base_port {base_port} leaves no room for {readers} readers")
+        self.readers = readers
+        self.base_port = base_port
+        self.log_apdus = log_apdus
+        self.auto_exit = auto_exit
+        self.hotplug = hotplug
+        self.name = name
+        self._pcscd = pcscd
+        self._driver = driver
+        self._lock = threading.RLock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._output_thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._output_tail: collections.deque[str] = collections.deque(maxlen=40)
+        self._directory: str | None = None
+        self._reservation: PortReservation | None = None
+        self._cards: dict[int, VirtualCard] = {}
+        self.socket_path: str = ""
+        self.ports: list[int] = []
+        #: Names of the ``readers`` requested readers (not the idle odd slot).
+        self.reader_names: list[str] = [
+            f"{name} {index // 2} 00 {index % 2:02X}" for index in range(readers)
+        ]
+        #: Seconds the last start took, from spawning pcscd to readiness.
+        self.startup_seconds: float | None = None
+
+    def __repr__(self) -> str:
+        state = f"running pid={self.pid}" if self.running else "stopped"
+        return f"<Simulator {state} readers={self.readers} socket={self.socket_path!r}>"
+
+    # -- properties ----------------------------------------------------------------
+
+    @property
+    def pid(self) -> int | None:
+        """The PID of the running pcscd, None when it is not running."""
+        with self._lock:
+            process = self._process
+            if process is None or process.poll() is not None:
+                return None
+            return process.pid
+
+    @property
+    def running(self) -> bool:
+        """True while the private pcscd is alive."""
+        return self.pid is not None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment a PC/SC client needs to reach this pcscd."""
+        return {"PCSCLITE_CSOCK_NAME": self.socket_path}
+
+    def card(self, reader: int) -> VirtualCard | None:
+        """The card put in ``reader`` by :meth:`insert` and not yet removed.
+
+        It is still reported while pcscd is down (after :meth:`kill`), although
+        its connection then is gone; :meth:`restart` inserts it again.
+        """
+        self._check_reader(reader)
+        with self._lock:
+            return self._cards.get(reader)
+
+    # -- life cycle ------------------------------------------------------------------
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start pcscd and return once it serves its socket and every vpcd port listens.
+
+        Raises:
+            SimulatorError: already running; pcscd or the driver is missing; pcscd
+                exited or a vpcd port did not come up within ``timeout``.
+            OSError: no free ports (or ``base_port`` is taken).
+
+        Cancellation: blocks the calling thread for up to ``timeout`` seconds.
+        """
+        with self._lock:
+            if self._process is not None:
+                raise SimulatorError("the simulator is already started")
+            pcscd = _find(self._pcscd, PCSCD_ENV, _PCSCD_CANDIDATES, "pcscd")
+            driver = _find(self._driver, DRIVER_ENV, _DRIVER_CANDIDATES, "vpcd driver")
+            reservation = reserve_ports(2 * self.entries, self.base_port)
+            try:
+                directory = tempfile.mkdtemp(prefix="aioscard-sim-")
+                try:
+                    self._directory = directory
+                    self._reservation = reservation
+                    self.ports = reservation.ports[: self.readers]
+                    self.socket_path = os.path.join(directory, "pcscd.comm")
+                    self._write_config(directory, driver)
+                    self._spawn(pcscd, timeout)
+                except BaseException:
+                    self._directory = None
+                    shutil.rmtree(directory, ignore_errors=True)
+                    raise
+            except BaseException:
+                self._reservation = None
+                reservation.release()
+                raise
+
+    def stop(self) -> None:
+        """Remove every card, stop pcscd (SIGTERM, SIGKILL after 5 s) and reap it,
+        delete the private directory and release the ports.  Idempotent.
+
+        Cancellation: blocks until pcscd has exited (normally ~50 ms).
+        """
+        with self._lock:
+            for card in self._cards.values():
+                card.remove()
+            self._cards.clear()
+            self._terminate(signal.SIGTERM)
+            if self._directory is not None:
+                shutil.rmtree(self._directory, ignore_errors=True)
+                self._directory = None
+            if self._reservation is not None:
+                self._reservation.release()
+                self._reservation = None
+
+    def kill(self) -> None:
+        """SIGKILL pcscd and reap it, for fault injection.
+
+        The socket path, ports and the record of inserted cards stay, so
+        :meth:`restart` brings the same setup back.  Clients' calls then fail
+        with ``SCARD_E_NO_SERVICE``; cards see their connection close.
+        Does nothing if pcscd is not running.
+        """
+        with self._lock:
+            self._terminate(signal.SIGKILL)
+
+    def restart(self, timeout: float = 10.0) -> None:
+        """Stop pcscd if it runs, then start it again at the same socket path and
+        ports, and insert again the cards recorded in the readers (waiting for each
+        to be powered).  Contexts made before stay dead; new contexts work.
+
+        Raises:
+            SimulatorError: never started (or stopped); start-up failed; a card
+                was not powered within ``timeout``.
+
+        Cancellation: blocks for up to about twice ``timeout``.
+        """
+        with self._lock:
+            if self._directory is None or self._reservation is None:
+                raise SimulatorError("the simulator was never started, or has been stopped")
+            self._terminate(signal.SIGTERM)
+            pcscd = _find(self._pcscd, PCSCD_ENV, _PCSCD_CANDIDATES, "pcscd")
+            self._spawn(pcscd, timeout)
+            for reader, card in self._cards.items():
+                card.remove()
+                self._insert_card(card, reader, wait=True, timeout=timeout)
+
+    def __enter__(self) -> Simulator:
+        if not self.running:
+            self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- cards ---------------------------------------------------------------------------
+
+    def insert(
+        self,
+        card: VirtualCard | None = None,
+        reader: int = 0,
+        *,
+        wait: bool = True,
+        timeout: float = 5.0,
+    ) -> VirtualCard:
+        """Insert ``card`` (default: a new demo card) into ``reader`` and return it.
+
+        With ``wait``, return only once pcscd has powered the card on, i.e. has
+        seen it (0-400 ms: pcscd polls vpcd); pcscd publishes the new reader
+        state right afterwards, so a client may still need an event wait
+        (SCardGetStatusChange) to observe it.
+
+        Raises:
+            ValueError: no such reader.
+            SimulatorError: pcscd is not running, or the reader holds a card.
+            TimeoutError: ``wait`` and pcscd did not power the card within
+                ``timeout`` (the card is removed again).
+            OSError: the card could not connect to the reader's port.
+
+        Cancellation: blocks for up to ``timeout`` seconds.
+        """
+        self._check_reader(reader)
+        if card is None:
+            card = VirtualCard(name=f"demo card in reader {reader}")
+        with self._lock:
+            if not self.running:
+                raise SimulatorError("the simulator is not running")
+            present = self._cards.get(reader)
+            if present is not None:
+                raise SimulatorError(f"reader {reader} already holds {present!r}")
+            self._insert_card(card, reader, wait=False, timeout=timeout)
+            self._cards[reader] = card
+        if wait and not card.wait_powered(timeout):
+            self.remove(reader, wait=False)
+            raise TimeoutError(f"pcscd did not power {card.name} within {timeout} s")
+        return card
+
+    def remove(self, reader: int = 0, *, wait: bool = True, timeout: float = 2.0) -> None:
+        """Pull the card out of ``reader`` (nothing happens if it is empty).
+
+        With ``wait``, return only once the vpcd driver has closed the card's
+        connection, i.e. pcscd's presence poll (every 400 ms) has seen the
+        removal; pcscd publishes the empty reader right afterwards.  Waiting
+        avoids a quick re-insert that pcscd would take for the same card.
+
+        Raises:
+            ValueError: no such reader.
+            TimeoutError: ``wait`` and the removal was not seen within ``timeout``.
+
+        Cancellation: blocks for up to ``timeout`` seconds (polling /proc, 10 ms).
+        """
+        self._check_reader(reader)
+        with self._lock:
+            card = self._cards.pop(reader, None)
+        if card is None:
+            return
+        card.remove()
+        if wait and self.running and not card.wait_removed(timeout):
+            raise TimeoutError(f"pcscd did not see {card.name} removed within {timeout} s")
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _check_reader(self, reader: int) -> None:
+        if not 0 <= reader < self.readers:
+            raise ValueError(f"reader must be in 0..{self.readers - 1}, got {reader}")
+
+    def _insert_card(self, card: VirtualCard, reader: int, *, wait: bool, timeout: float) -> None:
+        card.insert(self.ports[reader], timeout=timeout)
+        if wait and not card.wait_powered(timeout):
+            raise SimulatorError(f"pcscd did not power {card.name} within {timeout} s")
+
+    def _write_config(self, directory: str, driver: str) -> None:
+        assert self._reservation is not None
+        lines: list[str] = []
+        for entry in range(self.entries):
+            # Every entry gets its own file: one file shared by two entries shares
+            # the driver's global slot table.
+            library = os.path.join(directory, f"libifdvpcd-{entry}.so")
+            shutil.copyfile(driver, library)
+            port = self._reservation.ports[2 * entry]
+            lines += [
+                f'FRIENDLYNAME "{self.name} {entry}"',
+                f"DEVICENAME /dev/null:{port}",
+                f"LIBPATH {library}",
+                f"CHANNELID {port}",
+                "",
+            ]
+        with open(os.path.join(directory, "reader.conf"), "w", encoding="utf-8") as conf:
+            conf.write("\n".join(lines))
+
+    def _mounts(self, driver_dir: str | None) -> list[str]:
+        commands: list[str] = []
+        run = "/run/pcscd" if os.path.isdir("/run/pcscd") else "/run"
+        assert self._directory is not None
+        if run == "/run" and os.path.realpath(self._directory).startswith("/run/"):
+            logger.warning("temporary directory under /run: pcscd shares /run/pcscd")
+        else:
+            commands.append(f"mount -t tmpfs -o mode=0755,size=1m aioscard-run {run}")
+        if driver_dir is not None and os.path.isdir(driver_dir):
+            commands.append(f"mount -t tmpfs -o mode=0755,size=64k aioscard-drivers {driver_dir}")
+        return commands
+
+    def _command(self, pcscd: str) -> list[str]:
+        assert self._directory is not None
+        conf = os.path.join(self._directory, "reader.conf")
+        daemon = [pcscd, "--foreground", "--info", "-c", conf]
+        if self.log_apdus:
+            daemon += ["--apdu", "--debug"]
+        if self.auto_exit:
+            daemon.append("--auto-exit")
+        prefix = _namespace_prefix()
+        steps = ["set -e"]
+        if prefix is not None:
+            driver = _find(self._driver, DRIVER_ENV, _DRIVER_CANDIDATES, "vpcd driver")
+            # USB drivers live in the vpcd driver's grandparent ("drivers/serial/..").
+            parent = os.path.dirname(os.path.dirname(os.path.realpath(driver)))
+            drivers = None if self.hotplug or not parent.endswith("/drivers") else parent
+            steps += self._mounts(drivers)
+        # $$ is this shell's PID, which exec hands on to pcscd: sd_listen_fds wants it.
+        steps.append('LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"')
+        return [*(prefix or []), "sh", "-c", "\n".join(steps), *daemon]
+
+    def _spawn(self, pcscd: str, timeout: float) -> None:
+        assert self._directory is not None
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.socket_path)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(self.socket_path)
+            listener.listen(64)
+            environment = {
+                key: value for key, value in os.environ.items() if key not in _SYSTEMD_VARIABLES
+            }
+            on_main_thread = threading.current_thread() is threading.main_thread()
+            self._ready.clear()
+            self._output_tail.clear()
+            started = time.monotonic()
+            process = subprocess.Popen(
+                self._command(pcscd),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=environment,
+                pass_fds=(_SD_LISTEN_FDS_START,),
+                # PR_SET_PDEATHSIG fires when the *thread* that forked exits, so
+                # it is armed only when that thread is the main one.
+                preexec_fn=_child_setup(listener.fileno(), os.getpid(), on_main_thread),
+            )
+        finally:
+            # pcscd holds its own copy; without ours, a dead pcscd refuses
+            # connections instead of leaving clients hanging in the backlog.
+            listener.close()
+        self._process = process
+        assert process.stdout is not None
+        self._output_thread = threading.Thread(
+            target=self._pump_output,
+            args=(process.stdout,),
+            name=f"aioscard-pcscd-{process.pid}",
+            daemon=True,
+        )
+        self._output_thread.start()
+        try:
+            self._await_ready(process, started + timeout)
+        except BaseException:
+            self._terminate(signal.SIGTERM)
+            raise
+        self.startup_seconds = time.monotonic() - started
+        logger.debug(
+            "pcscd %d ready in %.3f s at %s", process.pid, self.startup_seconds, self.socket_path
+        )
+
+    def _pump_output(self, stream: IO[bytes]) -> None:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip()
+            self._output_tail.append(line)
+            pcscd_logger.debug("%s", line)
+            if _READY_MARK in raw:
+                self._ready.set()
+        stream.close()
+        # End of output means pcscd exited: wake a start() waiting for readiness.
+        self._ready.set()
+
+    def _await_ready(self, process: subprocess.Popen[bytes], deadline: float) -> None:
+        if not self._ready.wait(max(0.0, deadline - time.monotonic())):
+            raise SimulatorError(f"pcscd was not ready in time{self._tail()}")
+        if process.poll() is not None:
+            raise SimulatorError(f"pcscd exited with status {process.returncode}{self._tail()}")
+        # The driver listens before pcscd reports ready; this check catches a port
+        # another program took after we reserved it.  No event exists for it.
+        missing = self._missing_ports(process.pid)
+        while missing:
+            if time.monotonic() >= deadline or process.poll() is not None:
+                raise SimulatorError(
+                    f"vpcd is not listening on port(s) {missing} (in use?){self._tail()}"
+                )
+            time.sleep(0.01)
+            missing = self._missing_ports(process.pid)
+
+    def _missing_ports(self, pid: int) -> list[int]:
+        assert self._reservation is not None
+        ours = socket_inodes(pid)
+        listeners = listening()
+        return [port for port in self._reservation.ports if listeners.get(port) not in ours]
+
+    def _tail(self) -> str:
+        if not self._output_tail:
+            return ""
+        return "; pcscd said:\n" + "\n".join(self._output_tail)
+
+    def _terminate(self, sig: signal.Signals) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            if process.poll() is None:
+                process.send_signal(sig)
+                try:
+                    process.wait(_STOP_GRACE)
+                except subprocess.TimeoutExpired:
+                    logger.warning("pcscd %d ignored %s; killing it", process.pid, sig.name)
+                    process.kill()
+                    process.wait()
+            logger.debug("pcscd %d exited with status %s", process.pid, process.returncode)
+        thread, self._output_thread = self._output_thread, None
+        if thread is not None:
+            thread.join()
