@@ -96,14 +96,16 @@ class _BlockingTicket(_Ticket[T]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.done = threading.Event()
+        # A bare lock, held until delivery, is the cheapest one-shot signal between threads.
+        self.done = threading.Lock()
+        self.done.acquire()
         self.ok = False
         self.value: Any = None
 
     def deliver(self, ok: bool, value: Any) -> None:
         self.ok = ok
         self.value = value
-        self.done.set()
+        self.done.release()
 
 
 def _in_trio() -> bool:
@@ -209,7 +211,7 @@ class Worker:
             raise RuntimeError("Worker.call() from the worker's own thread would deadlock")
         ticket: _BlockingTicket[T] = _BlockingTicket()
         self._queue.put((fn, args, ticket))
-        ticket.done.wait()
+        ticket.done.acquire()
         if ticket.ok:
             return ticket.value  # type: ignore[no-any-return]
         raise ticket.value
