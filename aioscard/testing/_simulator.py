@@ -28,6 +28,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import ctypes
+import functools
 import logging
 import os
 import shutil
@@ -127,6 +128,7 @@ def _namespace_prefix() -> list[str] | None:
         return prefix
 
 
+@functools.cache
 def _load_prctl() -> Callable[[int, int, int, int, int], int] | None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -136,18 +138,17 @@ def _load_prctl() -> Callable[[int, int, int, int, int], int] | None:
     return prctl
 
 
-# Resolved here, not in the forked child, where loading a library could deadlock.
-_prctl = _load_prctl()
-
-
 def _child_setup(listen_fd: int, parent_pid: int, die_with_parent: bool) -> Callable[[], None]:
+    # Resolved in the parent: loading a library in the forked child could deadlock.
+    prctl = _load_prctl() if die_with_parent else None
+
     def setup() -> None:
         # Runs between fork and exec.  fd 3 may be an end of subprocess's own
         # stdout pipe, already duplicated onto fd 1 by now, never its error
         # pipe: that one is created after the stdout pipe took the lowest fds.
         os.dup2(listen_fd, _SD_LISTEN_FDS_START)
-        if die_with_parent and _prctl is not None:
-            _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
             if os.getppid() != parent_pid:
                 os._exit(1)  # the parent died before the death signal was armed
 

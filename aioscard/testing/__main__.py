@@ -1,0 +1,94 @@
+"""``python -m aioscard.testing``: run a private pcscd with virtual readers in the foreground.
+
+Prints the ``export PCSCLITE_CSOCK_NAME=...`` line for other shells, the readers
+and their vpcd ports, optionally inserts demo cards, and stops cleanly on
+SIGINT or SIGTERM (exit status 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from ._errors import SimulatorError
+from ._simulator import Simulator
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m aioscard.testing",
+        description="Run a private pcscd with vpcd virtual readers until interrupted.",
+    )
+    parser.add_argument("--readers", type=int, default=2, help="number of readers (default 2)")
+    parser.add_argument(
+        "--card",
+        choices=("demo", "none"),
+        default="demo",
+        help="insert a demo card into every reader (default) or leave them empty",
+    )
+    parser.add_argument("--port", type=int, default=None, help="first vpcd TCP port")
+    parser.add_argument(
+        "--log-apdus", action="store_true", help="print pcscd's log, with every APDU"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the simulator until SIGINT/SIGTERM; return the exit status.
+
+    Exit status 0 after a clean stop, 1 if the simulator could not start,
+    2 for bad arguments.  Must run on the main thread (it installs signal
+    handlers).
+
+    Cancellation: blocks until a SIGINT or SIGTERM arrives.
+    """
+    parser = _parser()
+    options = parser.parse_args(argv)
+    if not 1 <= options.readers <= 64:
+        parser.error("--readers must be in 1..64")
+    if options.log_apdus:
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            simulator = Simulator(
+                options.readers, base_port=options.port, log_apdus=options.log_apdus
+            )
+            simulator.start()
+        except (SimulatorError, OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        with simulator:
+            print(f"export PCSCLITE_CSOCK_NAME={shlex.quote(simulator.socket_path)}")
+            for index, (name, port) in enumerate(
+                zip(simulator.reader_names, simulator.ports, strict=True)
+            ):
+                if options.card == "demo":
+                    simulator.insert(reader=index, wait=False)
+                card = " (demo card)" if options.card == "demo" else ""
+                print(f"reader {index}: {name!r} on vpcd port {port}{card}")
+            print(f"pcscd pid {simulator.pid}; Ctrl-C or SIGTERM stops it", flush=True)
+            # Event.wait is interrupted by the signal handler on the main thread.
+            while not stop.wait(3600):
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""pytest plugin: a private pcscd with virtual readers and cards as fixtures.
+
+Registered through the ``pytest11`` entry point, so it is active wherever
+aioscard is installed.  Loading it is cheap: nothing is imported or started
+until a test asks for one of its fixtures.
+
+Fixtures:
+
+``pcsc_simulator`` (session)
+    A running :class:`~aioscard.testing.Simulator` with 4 readers (ini option
+    ``aioscard_readers``, command line ``--aioscard-readers N``).  While it runs,
+    ``PCSCLITE_CSOCK_NAME`` points at it (restored at the end).  libpcsclite
+    reads that variable once, at a process's first PC/SC call: a test session
+    that makes PC/SC calls before this fixture is set up keeps talking to the
+    system pcscd.
+``virtual_card`` (function)
+    A :class:`~aioscard.testing.DemoCard` in reader 0, already seen by pcscd;
+    removed after the test (and the removal seen by pcscd).
+``card_factory`` (function)
+    A :class:`CardFactory`: inserts any card (ATR, handler) into any reader;
+    everything it inserted is removed after the test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from ._card import CardHandler, VirtualCard
+    from ._simulator import Simulator
+
+__all__ = ["CardFactory", "card_factory", "pcsc_simulator", "virtual_card"]
+
+_READERS_OPTION = "--aioscard-readers"
+_READERS_INI = "aioscard_readers"
+_DEFAULT_READERS = 4
+_SOCKET_VARIABLE = "PCSCLITE_CSOCK_NAME"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--aioscard-readers`` and the ``aioscard_readers`` ini option."""
+    group = parser.getgroup("aioscard", "aioscard PC/SC simulator")
+    group.addoption(
+        _READERS_OPTION,
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"readers of the pcsc_simulator fixture (default {_DEFAULT_READERS})",
+    )
+    parser.addini(
+        _READERS_INI,
+        help=f"readers of the pcsc_simulator fixture (default {_DEFAULT_READERS})",
+        default=str(_DEFAULT_READERS),
+    )
+
+
+def _reader_count(config: pytest.Config) -> int:
+    value = config.getoption(_READERS_OPTION)
+    if value is None:
+        value = config.getini(_READERS_INI)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise pytest.UsageError(f"{_READERS_INI} must be an integer, got {value!r}") from None
+
+
+@pytest.fixture(scope="session")
+def pcsc_simulator(pytestconfig: pytest.Config) -> Iterator[Simulator]:
+    """A private pcscd for the whole session, with ``PCSCLITE_CSOCK_NAME`` set to it."""
+    from ._simulator import Simulator
+
+    simulator = Simulator(_reader_count(pytestconfig))
+    simulator.start()
+    previous = os.environ.get(_SOCKET_VARIABLE)
+    os.environ.update(simulator.env)
+    try:
+        yield simulator
+    finally:
+        if previous is None:
+            os.environ.pop(_SOCKET_VARIABLE, None)
+        else:
+            os.environ[_SOCKET_VARIABLE] = previous
+        simulator.stop()
+
+
+def _ensure_running(simulator: Simulator) -> None:
+    # A test that killed the session's pcscd must not break every later test.
+    if not simulator.running:
+        simulator.restart()
+
+
+class CardFactory:
+    """Inserts virtual cards into the session simulator's readers for one test.
+
+    Every card inserted through it is removed when the test ends.
+    """
+
+    def __init__(self, simulator: Simulator) -> None:
+        self.simulator = simulator
+        self._readers: list[int] = []
+
+    def __call__(
+        self,
+        atr: bytes | bytearray | memoryview | Sequence[int] | None = None,
+        handler: CardHandler | None = None,
+        *,
+        reader: int | None = None,
+        name: str | None = None,
+        wait: bool = True,
+        timeout: float = 5.0,
+    ) -> VirtualCard:
+        """Make a card (default ATR: DEMO_ATR, default handler: a new DemoCard) and
+        insert it into ``reader`` (default: the first empty one).
+
+        Raises:
+            ValueError: bad ``atr`` or no such reader.
+            SimulatorError: no reader is empty, or ``reader`` holds a card.
+            TimeoutError: ``wait`` and pcscd did not power the card in ``timeout``.
+
+        Cancellation: with ``wait``, blocks until pcscd has seen the card (<= 0.4 s).
+        """
+        from ._atr import DEMO_ATR
+        from ._card import VirtualCard
+
+        chosen = self._free_reader() if reader is None else reader
+        card = VirtualCard(
+            DEMO_ATR if atr is None else atr,
+            handler,
+            name=name or f"test card in reader {chosen}",
+        )
+        return self.insert(card, chosen, wait=wait, timeout=timeout)
+
+    def insert(
+        self,
+        card: VirtualCard,
+        reader: int | None = None,
+        *,
+        wait: bool = True,
+        timeout: float = 5.0,
+    ) -> VirtualCard:
+        """Insert a ready-made ``card``; as :meth:`__call__` otherwise."""
+        chosen = self._free_reader() if reader is None else reader
+        self.simulator.insert(card, chosen, wait=wait, timeout=timeout)
+        self._readers.append(chosen)
+        return card
+
+    def remove(self, reader: int, *, wait: bool = True) -> None:
+        """Pull the card out of ``reader`` (see :meth:`Simulator.remove`)."""
+        self.simulator.remove(reader, wait=wait)
+
+    def remove_all(self) -> None:
+        """Remove every card this factory inserted, waiting until pcscd saw it."""
+        readers, self._readers = self._readers, []
+        for reader in readers:
+            self.simulator.remove(reader, wait=True)
+
+    def _free_reader(self) -> int:
+        from ._errors import SimulatorError
+
+        for reader in range(self.simulator.readers):
+            if self.simulator.card(reader) is None:
+                return reader
+        raise SimulatorError("every reader of the simulator holds a card")
+
+
+@pytest.fixture
+def card_factory(pcsc_simulator: Simulator) -> Iterator[CardFactory]:
+    """A :class:`CardFactory` on the session simulator; its cards go after the test."""
+    _ensure_running(pcsc_simulator)
+    factory = CardFactory(pcsc_simulator)
+    try:
+        yield factory
+    finally:
+        factory.remove_all()
+
+
+@pytest.fixture
+def virtual_card(pcsc_simulator: Simulator) -> Iterator[VirtualCard]:
+    """A demo card in reader 0, powered by pcscd; removed after the test."""
+    _ensure_running(pcsc_simulator)
+    card = pcsc_simulator.insert(reader=0)
+    try:
+        yield card
+    finally:
+        pcsc_simulator.remove(0, wait=True)
