@@ -152,6 +152,23 @@ def to_hex(data: ByteInput, sep: str = " ") -> str:
     return sep.join(digits[i : i + 2] for i in range(0, len(digits), 2))
 
 
+def _parse_hex(text: str, name: str) -> bytes:
+    """Parse hex text ignoring whitespace and colons; errors name ``name``."""
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a str of hex digits, not {_type_name(text)}")
+    digits: list[str] = []
+    for position, char in enumerate(text):
+        if char in "0123456789abcdefABCDEF":
+            digits.append(char)
+        elif not (char == ":" or char.isspace()):
+            raise ValueError(
+                f"{name} is not hex: {char!r} at position {position} is not a hex digit"
+            )
+    if len(digits) % 2:
+        raise ValueError(f"{name} is not hex: it has an odd number of hex digits ({len(digits)})")
+    return bytes.fromhex("".join(digits))
+
+
 def from_hex(text: str) -> bytes:
     """Parse hex text such as ``"3B 65 00"``, ``"3b6500"`` or ``"3B:65:00"``.
 
@@ -160,17 +177,7 @@ def from_hex(text: str) -> bytes:
     ``ValueError`` naming the first character that is not a hex digit (with
     its position) or reporting an odd number of digits.
     """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str of hex digits, not {_type_name(text)}")
-    digits: list[str] = []
-    for position, char in enumerate(text):
-        if char in "0123456789abcdefABCDEF":
-            digits.append(char)
-        elif not (char == ":" or char.isspace()):
-            raise ValueError(f"text is not hex: {char!r} at position {position} is not a hex digit")
-    if len(digits) % 2:
-        raise ValueError(f"text is not hex: it has an odd number of hex digits ({len(digits)})")
-    return bytes.fromhex("".join(digits))
+    return _parse_hex(text, "text")
 
 
 def toHexString(data: ByteInput | None = None, format: int = 0) -> str:
@@ -212,12 +219,10 @@ def toBytes(bytestring: str) -> list[int]:
     ``ValueError`` naming the offending text when it is not hex; that error is
     also a ``TypeError``, which is what pyscard raised.
     """
-    if not isinstance(bytestring, str):
-        raise TypeError(f"bytestring must be a str of hex digits, not {_type_name(bytestring)}")
     try:
-        return list(from_hex(bytestring))
+        return list(_parse_hex(bytestring, "bytestring"))
     except ValueError as exc:
-        raise _HexParseError(str(exc).replace("text", "bytestring", 1)) from None
+        raise _HexParseError(str(exc)) from None
 
 
 def padd(bytelist: ByteInput, length: int, padding: str | int = "FF") -> list[int]:
