@@ -87,6 +87,11 @@ def insert(card: VirtualCard, vpcd: FakeVpcd) -> None:
     vpcd.accept()
 
 
+def is_powered(card: VirtualCard) -> bool:
+    # A call, not the property: mypy would keep an earlier assert's narrowing.
+    return card.powered
+
+
 def echo_handler(apdu: bytes) -> bytes:
     return apdu + b"\x90\x00"
 
@@ -110,6 +115,21 @@ def test_power_events_are_logged_and_power_on_is_signalled(vpcd: FakeVpcd) -> No
         stamps = [stamp for stamp, _ in card.power_log]
         assert stamps == sorted(stamps)
         assert card.wait_powered(0)
+
+
+def test_seen_once_the_atr_is_read_after_power_on(vpcd: FakeVpcd) -> None:
+    with VirtualCard(handler=echo_handler) as card:
+        insert(card, vpcd)
+        assert vpcd.exchange(GET_ATR) == DEMO_ATR  # a presence poll, unpowered
+        assert not card.wait_powered(0)
+        vpcd.send(POWER_ON)
+        assert vpcd.exchange(GET_ATR) == DEMO_ATR
+        assert card.wait_powered(0)
+        assert card.powered
+        vpcd.send(POWER_OFF)
+        vpcd.exchange(GET_ATR)
+        assert not is_powered(card)
+        assert card.wait_powered(0)  # latched for this insertion
 
 
 def test_apdu_round_trip_counts_apdus(vpcd: FakeVpcd) -> None:
@@ -243,5 +263,6 @@ def test_wait_powered_is_released_by_another_thread(vpcd: FakeVpcd) -> None:
         waiter = threading.Thread(target=lambda: result.append(card.wait_powered(5)))
         waiter.start()
         vpcd.send(POWER_ON)
+        vpcd.exchange(GET_ATR)
         waiter.join()
         assert result == [True]

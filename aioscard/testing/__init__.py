@@ -8,53 +8,58 @@ plugin (:mod:`aioscard.testing.plugin`) offers them as fixtures, and
 
 Needs Linux with pcscd and vsmartcard-vpcd installed (Debian/Ubuntu:
 ``apt-get install pcscd vsmartcard-vpcd``).  Importing this package starts
-nothing.
+nothing and loads its modules only when a name is first used, so the pytest
+plugin costs next to nothing in test runs that do not use it.
 """
 
 from __future__ import annotations
 
-from ._apdu import CommandAPDU as CommandAPDU
-from ._atr import ATR_T0 as ATR_T0
-from ._atr import ATR_T0_T1 as ATR_T0_T1
-from ._atr import ATR_T1 as ATR_T1
-from ._atr import DEMO_ATR as DEMO_ATR
-from ._atr import MASKABLE_ATR as MASKABLE_ATR
-from ._card import MAX_FRAME as MAX_FRAME
-from ._card import CardHandler as CardHandler
-from ._card import PowerEvent as PowerEvent
-from ._card import ResettableHandler as ResettableHandler
-from ._card import VirtualCard as VirtualCard
-from ._demo import DEFAULT_PIN as DEFAULT_PIN
-from ._demo import DEFAULT_PUK as DEFAULT_PUK
-from ._demo import DEMO_AID as DEMO_AID
-from ._demo import DEMO_CPLC as DEMO_CPLC
-from ._demo import DEMO_FILES as DEMO_FILES
-from ._demo import DROP_APDU as DROP_APDU
-from ._demo import FID_DEMO_EF as FID_DEMO_EF
-from ._demo import FID_EF_DIR as FID_EF_DIR
-from ._demo import FID_MF as FID_MF
-from ._demo import GET_CPLC_APDU as GET_CPLC_APDU
-from ._demo import MAX_ECHO_OVER_VPCD as MAX_ECHO_OVER_VPCD
-from ._demo import PIN_TRIES as PIN_TRIES
-from ._demo import SELECT_DEMO_APDU as SELECT_DEMO_APDU
-from ._demo import DemoCard as DemoCard
-from ._demo import change_pin_apdu as change_pin_apdu
-from ._demo import delay_apdu as delay_apdu
-from ._demo import echo_apdu as echo_apdu
-from ._demo import exact_length_apdu as exact_length_apdu
-from ._demo import get_challenge_apdu as get_challenge_apdu
-from ._demo import get_response_apdu as get_response_apdu
-from ._demo import long_response_apdu as long_response_apdu
-from ._demo import long_response_data as long_response_data
-from ._demo import read_binary_apdu as read_binary_apdu
-from ._demo import reset_retry_counter_apdu as reset_retry_counter_apdu
-from ._demo import select_aid_apdu as select_aid_apdu
-from ._demo import select_file_apdu as select_file_apdu
-from ._demo import verify_apdu as verify_apdu
-from ._errors import DropConnection as DropConnection
-from ._errors import SimulatorError as SimulatorError
-from ._simulator import DEFAULT_READER_NAME as DEFAULT_READER_NAME
-from ._simulator import Simulator as Simulator
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._apdu import CommandAPDU as CommandAPDU
+    from ._atr import ATR_T0 as ATR_T0
+    from ._atr import ATR_T0_T1 as ATR_T0_T1
+    from ._atr import ATR_T1 as ATR_T1
+    from ._atr import DEMO_ATR as DEMO_ATR
+    from ._atr import MASKABLE_ATR as MASKABLE_ATR
+    from ._card import MAX_FRAME as MAX_FRAME
+    from ._card import CardHandler as CardHandler
+    from ._card import PowerEvent as PowerEvent
+    from ._card import ResettableHandler as ResettableHandler
+    from ._card import VirtualCard as VirtualCard
+    from ._demo import DEFAULT_PIN as DEFAULT_PIN
+    from ._demo import DEFAULT_PUK as DEFAULT_PUK
+    from ._demo import DEMO_AID as DEMO_AID
+    from ._demo import DEMO_CPLC as DEMO_CPLC
+    from ._demo import DEMO_FILES as DEMO_FILES
+    from ._demo import DROP_APDU as DROP_APDU
+    from ._demo import FID_DEMO_EF as FID_DEMO_EF
+    from ._demo import FID_EF_DIR as FID_EF_DIR
+    from ._demo import FID_MF as FID_MF
+    from ._demo import GET_CPLC_APDU as GET_CPLC_APDU
+    from ._demo import MAX_ECHO_OVER_VPCD as MAX_ECHO_OVER_VPCD
+    from ._demo import PIN_TRIES as PIN_TRIES
+    from ._demo import SELECT_DEMO_APDU as SELECT_DEMO_APDU
+    from ._demo import DemoCard as DemoCard
+    from ._demo import change_pin_apdu as change_pin_apdu
+    from ._demo import delay_apdu as delay_apdu
+    from ._demo import echo_apdu as echo_apdu
+    from ._demo import exact_length_apdu as exact_length_apdu
+    from ._demo import get_challenge_apdu as get_challenge_apdu
+    from ._demo import get_response_apdu as get_response_apdu
+    from ._demo import long_response_apdu as long_response_apdu
+    from ._demo import long_response_data as long_response_data
+    from ._demo import read_binary_apdu as read_binary_apdu
+    from ._demo import reset_retry_counter_apdu as reset_retry_counter_apdu
+    from ._demo import select_aid_apdu as select_aid_apdu
+    from ._demo import select_file_apdu as select_file_apdu
+    from ._demo import verify_apdu as verify_apdu
+    from ._errors import DropConnection as DropConnection
+    from ._errors import SimulatorError as SimulatorError
+    from ._simulator import DEFAULT_READER_NAME as DEFAULT_READER_NAME
+    from ._simulator import Simulator as Simulator
 
 __all__ = [
     "ATR_T0",
@@ -100,3 +105,62 @@ __all__ = [
     "select_file_apdu",
     "verify_apdu",
 ]
+
+# name -> module; the modules load on first attribute access (PEP 562).
+_EXPORTS = {
+    "CommandAPDU": "._apdu",
+    "ATR_T0": "._atr",
+    "ATR_T0_T1": "._atr",
+    "ATR_T1": "._atr",
+    "DEMO_ATR": "._atr",
+    "MASKABLE_ATR": "._atr",
+    "MAX_FRAME": "._card",
+    "CardHandler": "._card",
+    "PowerEvent": "._card",
+    "ResettableHandler": "._card",
+    "VirtualCard": "._card",
+    "DEFAULT_PIN": "._demo",
+    "DEFAULT_PUK": "._demo",
+    "DEMO_AID": "._demo",
+    "DEMO_CPLC": "._demo",
+    "DEMO_FILES": "._demo",
+    "DROP_APDU": "._demo",
+    "FID_DEMO_EF": "._demo",
+    "FID_EF_DIR": "._demo",
+    "FID_MF": "._demo",
+    "GET_CPLC_APDU": "._demo",
+    "MAX_ECHO_OVER_VPCD": "._demo",
+    "PIN_TRIES": "._demo",
+    "SELECT_DEMO_APDU": "._demo",
+    "DemoCard": "._demo",
+    "change_pin_apdu": "._demo",
+    "delay_apdu": "._demo",
+    "echo_apdu": "._demo",
+    "exact_length_apdu": "._demo",
+    "get_challenge_apdu": "._demo",
+    "get_response_apdu": "._demo",
+    "long_response_apdu": "._demo",
+    "long_response_data": "._demo",
+    "read_binary_apdu": "._demo",
+    "reset_retry_counter_apdu": "._demo",
+    "select_aid_apdu": "._demo",
+    "select_file_apdu": "._demo",
+    "verify_apdu": "._demo",
+    "DropConnection": "._errors",
+    "SimulatorError": "._errors",
+    "DEFAULT_READER_NAME": "._simulator",
+    "Simulator": "._simulator",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -100,11 +100,12 @@ class VirtualCard:
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
-        self._powered = threading.Event()
+        self._powered = False
+        # Set once pcscd has powered the card and read its ATR since the insertion.
+        self._seen = threading.Event()
         self._power_log: list[tuple[float, PowerEvent]] = []
         self._apdu_count = 0
         self._peer: tuple[int, int] | None = None  # (vpcd port, our local port)
-        self._dropped = False
 
     def __repr__(self) -> str:
         state = "inserted" if self.inserted else "removed"
@@ -132,22 +133,26 @@ class VirtualCard:
 
     @property
     def powered(self) -> bool:
-        """True if the last power event of the current insertion was "on" or "reset"."""
+        """True while the card is powered: inserted, and its last power event was
+        "on" or "reset".  pcscd powers idle cards down after a while."""
         with self._lock:
-            return self._powered.is_set()
+            return self._powered
 
     def wait_powered(self, timeout: float) -> bool:
-        """Block until the reader has powered the card on since it was inserted.
+        """Block until pcscd has powered the card on and read its ATR since it was
+        inserted; True from then on for this insertion (even after a later
+        power-down), False on timeout.
 
-        pcscd powers a card on as soon as its presence poll (every 400 ms) sees
+        pcscd powers a card up as soon as its presence poll (every 400 ms) sees
         it, so this is the card-side sign that pcscd has seen the card; pcscd
-        publishes the new reader state right afterwards.  Returns False on
-        timeout.
+        publishes the new reader state right afterwards.  Removing a card before
+        this point interrupts pcscd's power-up, and pcscd may then take the next
+        card in that slot for the same, unpowered one.
 
         Cancellation: this is a plain blocking wait on a ``threading.Event``; from
         async code run it in a worker thread (it cannot be interrupted early).
         """
-        return self._powered.wait(timeout)
+        return self._seen.wait(timeout)
 
     # -- insert / remove -----------------------------------------------------------
 
@@ -182,8 +187,8 @@ class VirtualCard:
         with self._lock:
             self._sock = sock
             self._peer = (port, local_port)
-            self._dropped = False
-            self._powered.clear()
+            self._powered = False
+            self._seen.clear()
             thread = threading.Thread(
                 target=self._serve, args=(sock,), name=f"aioscard-{self.name}", daemon=True
             )
@@ -265,6 +270,11 @@ class VirtualCard:
                 if reply is None:
                     continue
                 sock.sendall(len(reply).to_bytes(2, "big") + reply)
+                if payload[0] == _GET_ATR and len(payload) == 1:
+                    # The ATR read that completes pcscd's power-up sequence.
+                    with self._lock:
+                        if self._powered:
+                            self._seen.set()
         except DropConnection:
             logger.debug("%s dropped the connection mid-APDU", self.name)
         except OSError as exc:
@@ -272,7 +282,7 @@ class VirtualCard:
         finally:
             with self._lock:
                 self._sock = None
-                self._powered.clear()
+                self._powered = False
                 sock.close()
             logger.debug("%s removed", self.name)
 
@@ -317,10 +327,7 @@ class VirtualCard:
                 logger.exception("%s: handler reset failed", self.name)
         with self._lock:
             self._power_log.append((time.monotonic(), event))
-            if event == "off":
-                self._powered.clear()
-            else:
-                self._powered.set()
+            self._powered = event != "off"
 
 
 def _quickack(sock: socket.socket) -> None:

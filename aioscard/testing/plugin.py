@@ -87,6 +87,46 @@ def pcsc_simulator(pytestconfig: pytest.Config) -> Iterator[Simulator]:
         simulator.stop()
 
 
+def wait_reader_state(
+    simulator: Simulator, reader: int, *, present: bool, timeout: float = 5.0
+) -> None:
+    """Block until PC/SC clients see ``reader`` holding a card (``present``) or empty.
+
+    The simulator knows when pcscd has powered a card; this also waits for pcscd
+    to publish the reader state, so that a test's next SCardConnect cannot race
+    it.  It makes PC/SC calls in this process: call it only once
+    ``PCSCLITE_CSOCK_NAME`` points at the simulator (the fixtures ensure that).
+
+    Raises:
+        TimeoutError: the state was not reached within ``timeout`` seconds.
+    """
+    import time
+
+    from ..exceptions import TimeoutException
+    from ..native import ReaderState, get_pcsc
+    from ..native import constants as C
+
+    api = get_pcsc()
+    name = simulator.reader_names[reader]
+    flag = C.SCARD_STATE_PRESENT if present else C.SCARD_STATE_EMPTY
+    deadline = time.monotonic() + timeout
+    context = api.establish_context()
+    try:
+        state = api.get_status_change(context, 0, [ReaderState(name)])[0]
+        while not state.event_state & flag:
+            remaining = int((deadline - time.monotonic()) * 1000)
+            if remaining <= 0:
+                raise TimeoutError(f"{name} did not become {'present' if present else 'empty'}")
+            try:
+                state = api.get_status_change(
+                    context, remaining, [ReaderState(name, state.event_state)]
+                )[0]
+            except TimeoutException:
+                continue
+    finally:
+        api.release_context(context)
+
+
 def _ensure_running(simulator: Simulator) -> None:
     # A test that killed the session's pcscd must not break every later test.
     if not simulator.running:
@@ -146,17 +186,22 @@ class CardFactory:
         chosen = self._free_reader() if reader is None else reader
         self.simulator.insert(card, chosen, wait=wait, timeout=timeout)
         self._readers.append(chosen)
+        if wait:
+            wait_reader_state(self.simulator, chosen, present=True, timeout=timeout)
         return card
 
     def remove(self, reader: int, *, wait: bool = True) -> None:
-        """Pull the card out of ``reader`` (see :meth:`Simulator.remove`)."""
+        """Pull the card out of ``reader`` (see :meth:`Simulator.remove`); with
+        ``wait``, return once PC/SC clients see the reader empty."""
         self.simulator.remove(reader, wait=wait)
+        if wait:
+            wait_reader_state(self.simulator, reader, present=False)
 
     def remove_all(self) -> None:
         """Remove every card this factory inserted, waiting until pcscd saw it."""
         readers, self._readers = self._readers, []
         for reader in readers:
-            self.simulator.remove(reader, wait=True)
+            self.remove(reader, wait=True)
 
     def _free_reader(self) -> int:
         from ._errors import SimulatorError
@@ -184,6 +229,9 @@ def virtual_card(pcsc_simulator: Simulator) -> Iterator[VirtualCard]:
     _ensure_running(pcsc_simulator)
     card = pcsc_simulator.insert(reader=0)
     try:
+        wait_reader_state(pcsc_simulator, 0, present=True)
         yield card
     finally:
         pcsc_simulator.remove(0, wait=True)
+        if pcsc_simulator.running:
+            wait_reader_state(pcsc_simulator, 0, present=False)
