@@ -227,6 +227,12 @@ def test_build_apdu_names_bad_arguments() -> None:
 
 
 _byte = st.integers(min_value=0, max_value=255)
+# Long data fields built cheaply: a repeated pattern up to the extended maximum.
+_long_data = st.builds(
+    lambda size, pattern: (pattern * size)[:size],
+    st.integers(min_value=256, max_value=65535),
+    st.binary(min_size=1, max_size=8),
+)
 
 
 @given(
@@ -234,7 +240,7 @@ _byte = st.integers(min_value=0, max_value=255)
     _byte,
     _byte,
     _byte,
-    st.one_of(st.binary(max_size=300), st.binary(min_size=65530, max_size=65535)),
+    st.one_of(st.binary(max_size=300), _long_data),
     st.one_of(st.none(), st.integers(min_value=1, max_value=65536)),
     st.sampled_from([None, True, False]),
 )
