@@ -1,0 +1,549 @@
+"""The shared watcher: one thread, one PC/SC context, every subscriber of the process.
+
+pyscard gives each waiting call a thread of its own and polls readers every
+second.  Here one thread, named ``aioscard-watcher``, holds one context blocked
+in SCardGetStatusChange with an INFINITE timeout over every reader plus
+``\\\\?PnP?\\Notification``, and hands what changed to every subscriber: the
+``async for`` streams of :mod:`aioscard.monitor`, pending
+:class:`~aioscard.CardRequest` waits and synchronous observers alike.
+
+Life cycle.  The thread starts with the first subscriber and stops when the
+last one leaves: SCardCancel (the one PC/SC call allowed across threads) ends
+the wait, the thread releases its context and exits, so an idle process holds
+no context and ``pcscd --auto-exit`` can still exit.  The reader set needs no
+re-arming from outside: the PnP entry wakes the wait when readers come or go,
+and the watcher lists them again.  Only where PnP notification is unsupported
+(or the reader array is full) does it poll, once a second.
+
+Missed events.  Between two waits the watcher spends a moment fanning events
+out; a card pulled and put back meanwhile would look unchanged.  The event
+counter in the upper 16 bits of ``dwEventState`` catches that: a changed count
+on a reader that holds a card both times is reported as a removal and an
+insertion.  A card that came and went entirely between two waits leaves an
+empty reader on both sides and no ATR to report; it is not reported.
+
+Losing pcscd.  Any failure of the context other than a cancel or timeout means
+pcscd is gone (or restarted, which leaves old contexts dead for good).
+Subscribers are told with :class:`ServiceLost` followed by a removal for every
+known card and reader; the watcher then establishes a new context with
+exponential backoff (:data:`BACKOFF_MIN` to :data:`BACKOFF_MAX`) and, once it
+succeeds, says :class:`ServiceRestored` followed by an insertion for every
+reader and card present.
+
+Subscribers.  A subscriber is a plain callable ``callback(origin, events)``,
+called on the watcher thread with each batch of events, in order, never two at
+a time.  A subscriber that arrives while the watcher already knows the state
+gets that state as an :attr:`Origin.INITIAL` batch at once, on its own thread,
+before :func:`subscribe` returns; any later batch waits for that call to finish,
+so nothing is missed and nothing is seen twice.  Callbacks must be quick and
+must not block (the async side only appends to a buffer and wakes its loop);
+they may call :meth:`Subscription.close` (which then does not wait).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Final
+
+import anyio
+
+from .._worker import pool
+from ..card import Card
+from ..exceptions import (
+    CancelledException,
+    InvalidReaderException,
+    SmartcardException,
+    TimeoutException,
+)
+from ..native import PCSCAPI, ReaderState, get_pcsc
+from ..native import constants as C
+from ..reader import Reader
+from ._events import (
+    CardInserted,
+    CardRemoved,
+    MonitorEvent,
+    ReaderAdded,
+    ReaderRemoved,
+    ServiceLost,
+    ServiceRestored,
+)
+
+__all__ = [
+    "BACKOFF_MAX",
+    "BACKOFF_MIN",
+    "Callback",
+    "Origin",
+    "SubscriberGone",
+    "Subscription",
+    "Watcher",
+    "get_watcher",
+    "subscribe",
+]
+
+_log = logging.getLogger("aioscard.monitor")
+
+#: First pause (seconds) before establishing a context again after pcscd was lost.
+BACKOFF_MIN: float = 0.05
+#: Longest pause between two attempts; the pause doubles from BACKOFF_MIN up to this.
+BACKOFF_MAX: float = 1.0
+#: Name of the watcher thread.
+THREAD_NAME: Final = "aioscard-watcher"
+
+# pcsc-lite refuses more reader states than PCSCLITE_MAX_READERS_CONTEXTS (16) in one call.
+_MAX_STATES = 16
+_POLL_MS = 1000
+_STOP_CANCEL_INTERVAL = 0.005
+_STOP_GIVE_UP = 10.0
+_GONE = C.SCARD_STATE_UNKNOWN | C.SCARD_STATE_UNAVAILABLE
+_COUNT_MASK = C.SCARD_STATE_EVENT_COUNT_MASK
+
+
+class Origin(enum.Enum):
+    """Why a batch of events is delivered."""
+
+    #: The state found when the subscription began: readers and cards already there.
+    INITIAL = "initial"
+    #: Something changed while the subscriber was watching.
+    CHANGE = "change"
+    #: The state found when pcscd answered again after a :class:`ServiceLost`.
+    RESTORED = "restored"
+
+
+Callback = Callable[[Origin, Sequence[MonitorEvent]], None]
+
+
+class SubscriberGone(Exception):
+    """Raised by a callback whose consumer no longer exists (its event loop has
+    closed): the watcher drops the subscription."""
+
+
+class _Slot:
+    """What the watcher knows about one reader."""
+
+    __slots__ = ("card", "reader", "state")
+
+    def __init__(self, reader: Reader, state: int, card: Card | None) -> None:
+        self.reader = reader
+        self.state = state  # the last dwEventState seen, event counter included
+        self.card = card
+
+
+def _present(event_state: int) -> bool:
+    return bool(event_state & C.SCARD_STATE_PRESENT) and not event_state & _GONE
+
+
+class Subscription:
+    """One subscriber's registration with the watcher.
+
+    Deliveries stop as soon as :meth:`detach` (or :meth:`close`, :meth:`aclose`)
+    returns; a callback already running on another thread has finished by then.
+    """
+
+    __slots__ = ("_callback", "_closed", "_lock", "_run", "_watcher")
+
+    def __init__(self, watcher: Watcher, run: _Run, callback: Callback) -> None:
+        self._watcher = watcher
+        self._run = run
+        self._callback = callback
+        # Re-entrant: a callback may close its own subscription.
+        self._lock = threading.RLock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<Subscription {'closed' if self._closed else 'open'} {self._callback!r}>"
+
+    @property
+    def closed(self) -> bool:
+        """True once the subscription receives nothing more."""
+        return self._closed
+
+    def _invoke(self, origin: Origin, events: Sequence[MonitorEvent]) -> bool:
+        # False: the subscriber is gone and should be dropped.
+        with self._lock:
+            if self._closed:
+                return True
+            try:
+                self._callback(origin, events)
+            except SubscriberGone:
+                self._closed = True
+                return False
+            except Exception:
+                _log.exception("a monitor subscriber's callback failed; it stays subscribed")
+        return True
+
+    def detach(self) -> _Run | None:
+        """Stop deliveries at once; no PC/SC call, never blocks on I/O.
+
+        Returns the watcher run that must now be stopped (this was its last
+        subscriber), or None.  :meth:`close` and :meth:`aclose` do that part.
+        """
+        with self._lock:
+            self._closed = True
+        return self._watcher._remove(self)
+
+    def close(self) -> None:
+        """Unsubscribe; if this was the last subscriber, stop the watcher (SCardCancel,
+        join its thread, release its context) before returning.
+
+        For synchronous callers.  Called from within a callback, it does not
+        wait: the watcher ends by itself once the callback returns.  Must not be
+        called on an event-loop thread (it would block the loop for about a
+        millisecond on PC/SC): use :meth:`aclose` there.
+        """
+        run = self.detach()
+        if run is not None:
+            run.stop()
+
+    async def aclose(self) -> None:
+        """Unsubscribe; if this was the last subscriber, stop the watcher on a worker
+        thread and wait for it (about a millisecond).
+
+        Cancellation: shielded; always completes.
+        """
+        run = self.detach()
+        if run is not None:
+            await _stop_off_loop(run)
+
+
+async def _stop_off_loop(run: _Run) -> None:
+    # SCardCancel is a PC/SC call: never on the event-loop thread, so a pool
+    # worker makes it (and joins the watcher) while the loop waits.
+    with anyio.CancelScope(shield=True):
+        worker = pool.acquire()
+        try:
+            await worker.run_to_completion(run.stop)
+        finally:
+            pool.release(worker)
+
+
+class _Run:
+    """One life of the watcher thread, from its first subscriber to its last.
+
+    The reader model (``slots``) is written only by the watcher thread, and
+    only under the watcher's lock, so other threads read a consistent state.
+    """
+
+    def __init__(self, watcher: Watcher, api: PCSCAPI) -> None:
+        self.watcher = watcher
+        self.lock = watcher._lock
+        self.api = api
+        self.subscribers: dict[Subscription, None] = {}
+        self.stopping = False
+        self.started = False
+        self.synced = False  # the state is known: a snapshot can be handed out
+        self.lost: SmartcardException | None = None
+        self.slots: dict[str, _Slot] = {}
+        self.context: int | None = None
+        self.backoff = BACKOFF_MIN
+        self.wake = threading.Event()
+        self.thread = threading.Thread(target=self._main, name=THREAD_NAME, daemon=True)
+
+    # -- called from other threads -------------------------------------------------
+
+    def snapshot(self) -> list[tuple[Origin, list[MonitorEvent]]]:
+        """What a newcomer needs to know (call with the lock held)."""
+        if self.lost is not None:
+            return [(Origin.CHANGE, [ServiceLost(self.lost)])]
+        if not self.synced:
+            return []  # the first sync is still to come and will reach the newcomer
+        return [(Origin.INITIAL, self._present_events())]
+
+    def stop(self) -> None:
+        """Make the thread end and wait for it (it releases its context on the way).
+
+        SCardCancel only stops a wait already in progress, so it is repeated
+        until the thread has gone: a cancel that lands just before the thread
+        enters its wait is otherwise lost.
+        """
+        with self.lock:
+            self.stopping = True
+        self.wake.set()
+        if threading.current_thread() is self.thread or not self.started:
+            return  # a callback closing the last subscription: the loop ends after it
+        waited = 0.0
+        while self.thread.is_alive():
+            context = self.context
+            if context is not None:
+                try:
+                    self.api.cancel(context)
+                except SmartcardException:
+                    pass  # released meanwhile, or pcscd gone: the thread is leaving anyway
+            self.thread.join(_STOP_CANCEL_INTERVAL)
+            waited += _STOP_CANCEL_INTERVAL
+            if waited >= _STOP_GIVE_UP:
+                _log.warning("the watcher thread did not stop within %.0f s", _STOP_GIVE_UP)
+                return
+
+    # -- the watcher thread ------------------------------------------------------------
+
+    def _main(self) -> None:
+        api = self.api
+        try:
+            while not self.stopping:
+                try:
+                    context = api.establish_context()
+                except SmartcardException as error:
+                    self._lose(error)
+                    self.wake.wait(self.backoff)
+                    self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+                    continue
+                self.context = context
+                try:
+                    self._watch(api, context)
+                except Exception as error:
+                    # A failed context never works again (pcscd died or restarted):
+                    # drop it and make a new one after a pause.
+                    if not isinstance(error, SmartcardException):
+                        _log.exception("the watcher failed; starting over with a new context")
+                        error = SmartcardException(f"watcher failure: {error!r}")
+                    self._lose(error)
+                finally:
+                    self.context = None
+                    try:
+                        api.release_context(context)
+                    except SmartcardException:
+                        pass  # pcscd gone: the library forgets the context anyway
+                if not self.stopping:
+                    self.wake.wait(self.backoff)
+                    self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+        finally:
+            self.watcher._finished(self)
+
+    def _watch(self, api: PCSCAPI, context: int) -> None:
+        names = api.list_readers(context)
+        pnp = ReaderState(C.PNP_NOTIFICATION, 0)
+        states = [ReaderState(name, C.SCARD_STATE_UNAWARE) for name in names[:_MAX_STATES]]
+        try:
+            found = api.get_status_change(context, 0, [pnp, *states])
+        except TimeoutException:
+            found = [pnp, *states]  # nothing to report: no readers
+        pnp, found = found[0], found[1:]
+        self._first_sync(found)
+        self.backoff = BACKOFF_MIN
+        # pcsc-lite answers UNKNOWN for the PnP entry where it cannot notify.
+        pnp_works = not pnp.event_state & C.SCARD_STATE_UNKNOWN
+        while True:
+            with self.lock:
+                if self.stopping:
+                    return
+                wait_states = [
+                    ReaderState(slot.reader.name, slot.state & ~C.SCARD_STATE_CHANGED)
+                    for slot in self.slots.values()
+                ]
+            use_pnp = pnp_works and len(wait_states) < _MAX_STATES
+            if use_pnp:
+                wait_states.insert(
+                    0, ReaderState(pnp.reader, pnp.event_state & ~C.SCARD_STATE_CHANGED)
+                )
+            timeout = C.INFINITE if use_pnp else _POLL_MS
+            relist = not use_pnp
+            try:
+                result = api.get_status_change(context, timeout, wait_states)
+            except CancelledException:
+                continue  # a stop request, checked above; or a stray cancel: wait again
+            except TimeoutException:
+                result = []
+            except InvalidReaderException:
+                result, relist = [], True  # a reader vanished between listing and waiting
+            if use_pnp and result:
+                pnp, result = result[0], result[1:]
+                relist = relist or bool(pnp.event_state & C.SCARD_STATE_CHANGED)
+            relist = relist or any(state.event_state & _GONE for state in result)
+            names = api.list_readers(context) if relist else list(self.slots)
+            self._update(result, names[:_MAX_STATES])
+
+    def _first_sync(self, found: Sequence[ReaderState]) -> None:
+        slots: dict[str, _Slot] = {}
+        for state in found:
+            reader = Reader(state.reader)
+            card = Card(reader, state.atr) if _present(state.event_state) else None
+            slots[state.reader] = _Slot(reader, state.event_state, card)
+        with self.lock:
+            restored = self.lost is not None
+            self.slots = slots
+            self.lost = None
+            self.synced = True
+            events: list[MonitorEvent] = [ServiceRestored()] if restored else []
+            events += self._present_events()
+            subscribers = list(self.subscribers)
+        if restored:
+            _log.info("the PC/SC service answers again")
+        self._deliver(subscribers, Origin.RESTORED if restored else Origin.INITIAL, events)
+
+    def _present_events(self) -> list[MonitorEvent]:
+        events: list[MonitorEvent] = [ReaderAdded(slot.reader) for slot in self.slots.values()]
+        events += [CardInserted(slot.card) for slot in self.slots.values() if slot.card]
+        return events
+
+    def _update(self, result: Sequence[ReaderState], names: Sequence[str]) -> None:
+        events: list[MonitorEvent] = []
+        slots = dict(self.slots)
+        wanted = set(names)
+        for name in list(slots):
+            if name not in wanted:
+                gone = slots.pop(name)
+                if gone.card is not None:
+                    events.append(CardRemoved(gone.card))
+                events.append(ReaderRemoved(gone.reader))
+        for name in names:
+            if name not in slots:
+                # Its state comes with the next wait, which returns at once for an UNAWARE entry.
+                slots[name] = _Slot(Reader(name), C.SCARD_STATE_UNAWARE, None)
+                events.append(ReaderAdded(slots[name].reader))
+        for state in result:
+            slot = slots.get(state.reader)
+            if slot is None:
+                continue
+            old_card = slot.card
+            present = _present(state.event_state)
+            # A new event count on a reader holding a card both times: pulled and put back.
+            recount = (state.event_state & _COUNT_MASK) != (slot.state & _COUNT_MASK)
+            if old_card is not None and (
+                not present or recount or bytes(old_card.atr) != state.atr
+            ):
+                events.append(CardRemoved(old_card))
+                old_card = None
+            new_card = old_card
+            if present and old_card is None:
+                new_card = Card(slot.reader, state.atr)
+                events.append(CardInserted(new_card))
+            slots[state.reader] = _Slot(slot.reader, state.event_state, new_card)
+        with self.lock:
+            self.slots = slots
+            subscribers = list(self.subscribers) if events else []
+        if events:
+            self._deliver(subscribers, Origin.CHANGE, events)
+
+    def _lose(self, error: SmartcardException) -> None:
+        with self.lock:
+            if self.lost is not None or self.stopping:
+                return
+            events: list[MonitorEvent] = [ServiceLost(error)]
+            events += [CardRemoved(slot.card) for slot in self.slots.values() if slot.card]
+            events += [ReaderRemoved(slot.reader) for slot in self.slots.values()]
+            self.slots = {}
+            self.lost = error
+            self.synced = False
+            subscribers = list(self.subscribers)
+        _log.warning("lost the PC/SC service (%s); retrying with backoff", error)
+        self._deliver(subscribers, Origin.CHANGE, events)
+
+    def _deliver(
+        self, subscribers: list[Subscription], origin: Origin, events: Sequence[MonitorEvent]
+    ) -> None:
+        gone = [sub for sub in subscribers if not sub._invoke(origin, events)]
+        if gone:
+            with self.lock:
+                for sub in gone:
+                    self.subscribers.pop(sub, None)
+                if not self.subscribers:
+                    self.stopping = True  # nobody left: this thread ends after this batch
+                    self.watcher._forget(self)
+
+
+class Watcher:
+    """The process-wide registry of subscribers and the owner of the watcher thread."""
+
+    def __init__(self, api: Callable[[], PCSCAPI] = get_pcsc) -> None:
+        self._api = api
+        self._lock = threading.Lock()
+        self._run: _Run | None = None
+        self._runs: set[_Run] = set()  # started and not yet finished
+
+    def subscribe(self, callback: Callback) -> Subscription:
+        """Register ``callback(origin, events)``; start the watcher thread if needed.
+
+        If the watcher already knows the state, ``callback`` is called once with
+        it before this returns (on this thread); otherwise the first batch comes
+        from the watcher thread.  No PC/SC call is made here.
+        """
+        with self._lock:
+            run = self._run
+            if run is None:
+                run = self._run = _Run(self, self._api())
+                self._runs.add(run)
+            subscription = Subscription(self, run, callback)
+            run.subscribers[subscription] = None
+            if not run.started:
+                run.started = True
+                run.thread.start()
+            snapshot = run.snapshot()
+            # Taken before the lock is released: a later batch waits for the snapshot.
+            subscription._lock.acquire()
+        try:
+            for origin, events in snapshot:
+                subscription._invoke(origin, events)
+        finally:
+            subscription._lock.release()
+        return subscription
+
+    def _remove(self, subscription: Subscription) -> _Run | None:
+        with self._lock:
+            run = subscription._run
+            if subscription not in run.subscribers:
+                return None  # removed already
+            del run.subscribers[subscription]
+            if run.subscribers or run.stopping:
+                return None
+            run.stopping = True
+            self._forget(run)
+            return run
+
+    def _forget(self, run: _Run) -> None:
+        # With the lock held: the next subscriber starts a new run.
+        if self._run is run:
+            self._run = None
+
+    def _finished(self, run: _Run) -> None:
+        with self._lock:
+            self._forget(run)
+            self._runs.discard(run)
+
+    @property
+    def running(self) -> bool:
+        """True while a watcher thread exists (starting, watching or stopping)."""
+        with self._lock:
+            return bool(self._runs)
+
+    @property
+    def subscriber_count(self) -> int:
+        """How many subscriptions the current watcher serves."""
+        with self._lock:
+            return 0 if self._run is None else len(self._run.subscribers)
+
+    @property
+    def threads(self) -> list[threading.Thread]:
+        """The watcher threads alive now (one, or none; two only while one is stopping)."""
+        with self._lock:
+            return [run.thread for run in self._runs if run.thread.is_alive()]
+
+    @property
+    def has_context(self) -> bool:
+        """True while the watcher holds a PC/SC context."""
+        with self._lock:
+            return any(run.context is not None for run in self._runs)
+
+
+_watcher = Watcher()
+
+
+def get_watcher() -> Watcher:
+    """The process-wide watcher."""
+    return _watcher
+
+
+def subscribe(callback: Callback) -> Subscription:
+    """Subscribe ``callback(origin, events)`` to the process-wide watcher.
+
+    The interface for synchronous code (pyscard-style observers): ``callback``
+    is called on the watcher thread (and, for the state already known, once on
+    the calling thread before this returns) with an :class:`Origin` and a list
+    of events: :class:`CardInserted`, :class:`CardRemoved`,
+    :class:`ReaderAdded`, :class:`ReaderRemoved`, :class:`ServiceLost`,
+    :class:`ServiceRestored`.  It must return quickly.  End with
+    :meth:`Subscription.close`.
+    """
+    return _watcher.subscribe(callback)
