@@ -522,6 +522,14 @@ class CardConnection(Observable):
         if handle is not None:
             self._context.api.end_transaction(handle, disposition)
 
+    def _plan_begin_transaction(self) -> _Plan[None, None]:
+        # The synchronous shim's lock() (pyscard's ExclusiveTransmitCardConnection).
+        return _Plan(self._guarded(self._job_begin), (), _identity)
+
+    def _plan_end_transaction(self, disposition: int) -> _Plan[None, None]:
+        _choice(disposition, _DISPOSITIONS, "disposition")
+        return _Plan(self._guarded(self._job_end), (disposition,), _identity, droppable=False)
+
     @contextlib.asynccontextmanager
     async def transaction(
         self, disposition: int = C.SCARD_LEAVE_CARD
