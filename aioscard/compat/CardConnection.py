@@ -1,0 +1,342 @@
+"""pyscard's ``smartcard.CardConnection``: a blocking card connection run by aioscard's core.
+
+:class:`CardConnection` owns an :class:`aioscard.CardConnection` and runs the
+core's own operation plans with one blocking hand-off to the connection's
+worker thread per call (``_run_sync``): no event loop, no second copy of the
+logic.  Results are pyscard's (``transmit`` gives ``(data, sw1, sw2)`` with a
+``list[int]``; ``getATR`` a ``list[int]``) and errors are aioscard's exception
+classes.
+
+pyscard's defaults are kept: ``connect`` leaves the card to be unpowered on
+``disconnect`` and ``reconnect`` resets it.  Unlike pyscard, ``disconnect``
+also gives back the PC/SC context and worker thread (a later ``connect``
+takes new ones), so a disconnected connection holds nothing.
+"""
+
+from __future__ import annotations
+
+import weakref
+from types import TracebackType
+from typing import Any
+
+from aioscard import connection as _core
+from aioscard import exceptions as exc
+from aioscard.apdu import Response
+from aioscard.native import constants as C
+from aioscard.util import ByteInput
+
+__all__ = ["CardConnection"]
+
+
+class _Relay:
+    """Registered with the core connection on behalf of a pyscard observer, so
+    that the observer is told about the shim's connection, not the core's."""
+
+    __slots__ = ("observer", "owner")
+
+    def __init__(self, owner: CardConnection, observer: Any) -> None:
+        self.owner = weakref.ref(owner)
+        self.observer = observer
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Relay):
+            return bool(self.observer == other.observer)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.observer)
+
+    def __repr__(self) -> str:
+        return repr(self.observer)
+
+    def update(self, cardconnection: Any, ccevent: Any) -> None:
+        owner = self.owner()
+        self.observer.update(cardconnection if owner is None else owner, ccevent)
+
+
+def _release_abandoned(core: _core.CardConnection) -> None:
+    # pyscard released a forgotten connection when it was garbage-collected, and
+    # legacy code relies on that.  A safety net only: disconnect() releases.
+    try:
+        core.release_sync()
+    except Exception:
+        pass  # e.g. run on the connection's own worker (Worker.call refuses) or at exit
+
+
+class CardConnection:
+    """A connection to the card in a reader, with pyscard's blocking methods.
+
+    Create it with ``reader.createConnection()``.  ``with connection:`` does
+    what pyscard does (disconnects on exit) and, beyond pyscard, connects on
+    first use if nothing inside the block called ``connect()``.
+
+    Thread safety: calls from several threads are queued on the connection's
+    worker in order, never interleaved.
+    """
+
+    T0_protocol = _core.T0_PROTOCOL
+    T1_protocol = _core.T1_PROTOCOL
+    RAW_protocol = _core.RAW_PROTOCOL
+    T15_protocol = _core.T15_PROTOCOL
+
+    SHARE_EXCLUSIVE = C.SCARD_SHARE_EXCLUSIVE
+    SHARE_SHARED = C.SCARD_SHARE_SHARED
+    SHARE_DIRECT = C.SCARD_SHARE_DIRECT
+
+    LEAVE_CARD = C.SCARD_LEAVE_CARD
+    RESET_CARD = C.SCARD_RESET_CARD
+    UNPOWER_CARD = C.SCARD_UNPOWER_CARD
+    EJECT_CARD = C.SCARD_EJECT_CARD
+
+    def __init__(self, reader: object) -> None:
+        core = _core.CardConnection(str(reader))
+        self._core = core
+        # Armed by entering a with-block: connect on first use unless connect() came first.
+        self._autoconnect = False
+        weakref.finalize(self, _release_abandoned, core)
+
+    def __repr__(self) -> str:
+        state = "connected" if self._core.connected else "not connected"
+        return f"<CardConnection {self._core.reader!r} {state}>"
+
+    # -- the underlying async connection ----------------------------------------------
+
+    @property
+    def aio(self) -> _core.CardConnection:
+        """The :class:`aioscard.CardConnection` doing the work (for code moving to async)."""
+        return self._core
+
+    @property
+    def reader(self) -> str:
+        """The reader's name."""
+        return self._core.reader
+
+    @property
+    def hcard(self) -> int | None:
+        """The raw SCARDHANDLE while connected (for legacy ``smartcard.scard`` calls)."""
+        return self._core._handle
+
+    @property
+    def hcontext(self) -> int | None:
+        """The raw SCARDCONTEXT the connection uses, if established."""
+        return self._core._context.handle
+
+    @property
+    def errorcheckingchain(self) -> list[Any] | None:
+        """The status-word error-checking chain (see :meth:`setErrorCheckingChain`)."""
+        return self._core.errorcheckingchain
+
+    @errorcheckingchain.setter
+    def errorcheckingchain(self, chain: list[Any] | None) -> None:
+        self._core.errorcheckingchain = chain
+
+    @property
+    def defaultprotocol(self) -> int:
+        """The protocol bits ``connect``/``transmit`` use when given none."""
+        protocol = self._core.defaultprotocol
+        return self.T0_protocol | self.T1_protocol if protocol is None else protocol
+
+    @defaultprotocol.setter
+    def defaultprotocol(self, protocol: int) -> None:
+        self._core.setProtocol(protocol)
+
+    @property
+    def disposition(self) -> int:
+        """What ``disconnect`` does to the card (``UNPOWER_CARD`` after a default connect)."""
+        return self._core.disposition
+
+    @disposition.setter
+    def disposition(self, disposition: int) -> None:
+        self._core.disposition = disposition
+
+    def _use(self) -> None:
+        # First use inside a with-block that never connected: connect as pyscard would.
+        self._autoconnect = False
+        if not self._core.connected:
+            self.connect()
+
+    def _arm_autoconnect(self) -> None:
+        if not self._core.connected:
+            self._autoconnect = True
+
+    # -- connect / reconnect / disconnect ------------------------------------------------
+
+    def connect(
+        self, protocol: int | None = None, mode: int | None = None, disposition: int | None = None
+    ) -> None:
+        """Connect to the card (SCardConnect).
+
+        ``protocol``: protocol bits (default: ``T0_protocol | T1_protocol``
+        or what :meth:`setProtocol` set); ``mode``: ``SCARD_SHARE_SHARED``
+        (default), ``SCARD_SHARE_EXCLUSIVE`` or ``SCARD_SHARE_DIRECT``;
+        ``disposition``: what :meth:`disconnect` does to the card (default
+        ``SCARD_UNPOWER_CARD``, as in pyscard).  Connecting a connected
+        connection first leaves the previous connection (as pyscard, which
+        dropped the old handle).
+
+        Raises:
+            NoCardException, SharingViolationException, ProtocolMismatchException,
+            CardConnectionException: as PC/SC reports.
+            TypeError, ValueError: bad arguments, before any PC/SC call.
+        """
+        self._autoconnect = False
+        core = self._core
+        if disposition is None:
+            disposition = C.SCARD_UNPOWER_CARD
+        plan = core._plan_connect(protocol, mode, disposition)
+        if core.connected:
+            core.disposition = C.SCARD_LEAVE_CARD
+            core._run_sync(core._plan_disconnect())
+            core.disposition = disposition
+        core._run_sync(plan)
+
+    def reconnect(
+        self, protocol: int | None = None, mode: int | None = None, disposition: int | None = None
+    ) -> None:
+        """Re-establish the connection (SCardReconnect), resetting the card by default.
+
+        ``disposition`` (default ``SCARD_RESET_CARD``) is what happens to the
+        card now and, as in pyscard, also at the next :meth:`disconnect`.
+
+        Raises:
+            CardConnectionException: not connected; others as PC/SC reports.
+        """
+        core = self._core
+        if disposition is None:
+            disposition = C.SCARD_RESET_CARD
+        core._run_sync(core._plan_reconnect(protocol, mode, disposition))
+        core.disposition = disposition
+
+    def disconnect(self) -> None:
+        """Disconnect from the card (SCardDisconnect with :attr:`disposition`) and
+        give back the PC/SC context and worker thread; ``connect()`` may follow.
+
+        Nothing happens if not connected.
+        """
+        self._autoconnect = False
+        self._core.release_sync()
+
+    def release(self) -> None:
+        """Disconnect if connected and release the PC/SC context (SCardReleaseContext)."""
+        self._autoconnect = False
+        self._core.release_sync()
+
+    def __enter__(self) -> CardConnection:
+        self._arm_autoconnect()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.disconnect()
+
+    # -- data exchange ----------------------------------------------------------------
+
+    def transmit(self, command: ByteInput, protocol: int | None = None) -> Response:
+        """Send a command APDU and return ``(data, sw1, sw2)`` (SCardTransmit).
+
+        ``command`` is a list of ints (or bytes); ``protocol`` overrides the
+        active protocol for this call.  The result is a named tuple that
+        unpacks like pyscard's.  The error-checking chain, if set, runs on
+        the status word.
+
+        Raises:
+            CardConnectionException: not connected; CardRemovedException,
+            NotTransactedException, InvalidResponseException, ...: as PC/SC
+            and the card report.
+            TypeError, ValueError: a malformed command, before any PC/SC call.
+            SWException subclasses: from the error-checking chain.
+        """
+        if self._autoconnect:
+            self._use()
+        core = self._core
+        return core._run_sync(core._plan_transmit(command, protocol))
+
+    def control(self, controlCode: int, command: ByteInput | None = None) -> list[int]:
+        """Send a control command to the reader (SCardControl); returns its answer.
+
+        Raises:
+            UnsupportedFeatureException: the reader does not know ``controlCode``.
+        """
+        if self._autoconnect:
+            self._use()
+        core = self._core
+        return core._run_sync(core._plan_control(controlCode, command))
+
+    def getAttrib(self, attribId: int) -> list[int]:
+        """Read a reader attribute such as ``SCARD_ATTR_VENDOR_NAME`` (SCardGetAttrib).
+
+        Raises:
+            UnsupportedFeatureException: the driver does not offer it.
+        """
+        if self._autoconnect:
+            self._use()
+        core = self._core
+        return core._run_sync(core._plan_get_attrib(attribId))
+
+    def getATR(self) -> list[int]:
+        """The card's ATR, read afresh (SCardStatus).
+
+        Raises:
+            CardConnectionException: not connected; CardRemovedException: the card has gone.
+        """
+        if self._autoconnect:
+            self._use()
+        core = self._core
+        if not core.connected:
+            raise exc.CardConnectionException("Card not connected")
+        return list(core._run_sync(core._plan_status()).atr)
+
+    def getProtocol(self) -> int:
+        """The active protocol bits when connected, else the default ones."""
+        if self._core.connected:
+            return self._core.getProtocol()
+        return self.defaultprotocol
+
+    def getReader(self) -> str:
+        """The reader's name."""
+        return self._core.reader
+
+    def setProtocol(self, protocol: int) -> None:
+        """Set the protocol bits later ``connect``/``transmit`` calls use by default."""
+        self._core.setProtocol(protocol)
+
+    def setErrorCheckingChain(self, errorcheckingchain: list[Any] | None) -> None:
+        """Install a status-word error-checking chain (a list holding an ErrorCheckingChain)."""
+        self._core.setErrorCheckingChain(errorcheckingchain)
+
+    def addSWExceptionToFilter(self, exClass: type[Exception]) -> None:
+        """Stop the error-checking chain from raising ``exClass``."""
+        self._core.addSWExceptionToFilter(exClass)
+
+    # -- transactions (ExclusiveTransmitCardConnection) -----------------------------------
+
+    def _begin_transaction(self) -> None:
+        core = self._core
+        core._run_sync(core._plan_begin_transaction())
+
+    def _end_transaction(self, disposition: int = C.SCARD_LEAVE_CARD) -> None:
+        core = self._core
+        core._run_sync(core._plan_end_transaction(disposition))
+
+    # -- observers ----------------------------------------------------------------------
+
+    def addObserver(self, observer: Any) -> None:
+        """Register a CardConnectionObserver; its ``update(connection, event)`` is
+        called in the calling thread.  Errors it raises are logged, not raised."""
+        self._core.addObserver(_Relay(self, observer))
+
+    def deleteObserver(self, observer: Any) -> None:
+        """Unregister ``observer`` (unknown observers are ignored)."""
+        self._core.deleteObserver(_Relay(self, observer))
+
+    def deleteObservers(self) -> None:
+        """Unregister every observer."""
+        self._core.deleteObservers()
+
+    def countObservers(self) -> int:
+        """How many observers are registered."""
+        return self._core.countObservers()

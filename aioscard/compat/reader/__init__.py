@@ -1,0 +1,1 @@
+"""pyscard's ``smartcard.reader`` package."""
