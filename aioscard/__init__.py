@@ -13,6 +13,9 @@ from __future__ import annotations
 from . import exceptions as exceptions
 from .apdu import Response as Response
 from .card import Card as Card
+from .cardtype import AnyCardType as AnyCardType
+from .cardtype import ATRCardType as ATRCardType
+from .cardtype import CardType as CardType
 from .connection import CardConnection as CardConnection
 from .connection import TransportOptions as TransportOptions
 from .exceptions import CancelledException as CancelledException
@@ -37,6 +40,7 @@ from .observer import CardConnectionEvent as CardConnectionEvent
 from .observer import CardConnectionObserver as CardConnectionObserver
 from .observer import LoggingCardConnectionObserver as LoggingCardConnectionObserver
 from .reader import Reader as Reader
+from .request import CardRequest as CardRequest
 from .service import CardService as CardService
 from .service import PassThruCardService as PassThruCardService
 from .system import readergroups as readergroups
@@ -45,6 +49,8 @@ from .system import readers as readers
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ATRCardType",
+    "AnyCardType",
     "CancelledException",
     "Card",
     "CardConnection",
@@ -52,11 +58,13 @@ __all__ = [
     "CardConnectionException",
     "CardConnectionObserver",
     "CardRemovedException",
+    "CardRequest",
     "CardRequestException",
     "CardRequestTimeoutException",
     "CardResetException",
     "CardService",
     "CardServiceException",
+    "CardType",
     "InvalidATRMaskLengthException",
     "InvalidReaderException",
     "InvalidResponseException",
