@@ -5,7 +5,10 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+from aioscard.native import constants as C
 from aioscard.util import ByteInput
+
+from .CardConnection import CardConnection
 
 __all__ = ["CardConnectionDecorator"]
 
@@ -16,10 +19,34 @@ class CardConnectionDecorator:
 
     ``with decorator:`` disconnects and releases on exit, as in pyscard, and
     connects on first use if nothing in the block called ``connect()``.
+    Beyond pyscard, the protocol constants are here too (``connection.T1_protocol``
+    works on what ``createConnection()`` returns) and other public attributes
+    (``hcard``, ``reader``, ``countObservers`` ...) are read from the component.
     """
+
+    T0_protocol = CardConnection.T0_protocol
+    T1_protocol = CardConnection.T1_protocol
+    RAW_protocol = CardConnection.RAW_protocol
+    T15_protocol = CardConnection.T15_protocol
+
+    SHARE_EXCLUSIVE = C.SCARD_SHARE_EXCLUSIVE
+    SHARE_SHARED = C.SCARD_SHARE_SHARED
+    SHARE_DIRECT = C.SCARD_SHARE_DIRECT
+
+    LEAVE_CARD = C.SCARD_LEAVE_CARD
+    RESET_CARD = C.SCARD_RESET_CARD
+    UNPOWER_CARD = C.SCARD_UNPOWER_CARD
+    EJECT_CARD = C.SCARD_EJECT_CARD
 
     def __init__(self, cardConnectionComponent: Any) -> None:
         self.component = cardConnectionComponent
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names the decorator lacks; never for private ones, so
+        # a half-built decorator (copy, pickle) cannot recurse.
+        if name.startswith("_") or name == "component":
+            raise AttributeError(name)
+        return getattr(self.component, name)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self.component!r}>"
