@@ -112,7 +112,8 @@ def test_cancel_from_another_thread_ends_an_infinite_wait(
     while waiter.is_alive():
         api.cancel(context)
         waiter.join(0.05)
-    assert len(errors) == 1 and isinstance(errors[0], exc.CancelledException)
+    assert len(errors) == 1
+    assert isinstance(errors[0], exc.CancelledException)
 
 
 def test_connect_in_each_share_mode(
@@ -160,7 +161,8 @@ def test_status_and_transmit(
         assert status.protocol == protocol
         assert status.state & C.SCARD_PRESENT
         challenge = api.transmit(handle, protocol, get_challenge_apdu(8))
-        assert len(challenge) == 10 and challenge[-2:] == b"\x90\x00"
+        assert len(challenge) == 10
+        assert challenge[-2:] == b"\x90\x00"
         assert api.transmit(handle, protocol, echo_apdu(b"hello")) == b"hello\x90\x00"
     finally:
         api.disconnect(handle, C.SCARD_LEAVE_CARD)
@@ -216,7 +218,8 @@ def test_transaction_keeps_other_connections_out(
         other.start()
         # pcsc-lite holds the other connection's APDU back while the transaction is open.
         other.join(0.5)
-        assert other.is_alive() and answers == []
+        assert other.is_alive()
+        assert answers == []
         assert api.transmit(first, protocol, echo_apdu(b"\x01")) == b"\x01\x90\x00"
         api.end_transaction(first, C.SCARD_LEAVE_CARD)
         other.join(5)

@@ -44,7 +44,8 @@ def test_platform_names_and_constants_are_data() -> None:
     assert WINDOWS.symbol("SCardConnect") == "SCardConnectA"
     assert WINDOWS.symbol("SCardTransmit") == "SCardTransmit"
     assert (LINUX.max_atr_size, MACOS.max_atr_size, WINDOWS.max_atr_size) == (33, 33, 36)
-    assert LINUX.protocol_raw == 4 and WINDOWS.protocol_raw == 0x10000
+    assert LINUX.protocol_raw == 4
+    assert WINDOWS.protocol_raw == 0x10000
     assert LINUX.ctl_code(3400) == 0x42000D48
     assert WINDOWS.ctl_code(3400) == 0x00313520
     for abi in (LINUX, MACOS, WINDOWS):
@@ -58,7 +59,9 @@ def test_unsupported_feature_code_differs_per_platform() -> None:
     assert normalize(0x8010001F, LINUX) is ReturnCode.SCARD_E_UNSUPPORTED_FEATURE
     assert normalize(0x8010001F, WINDOWS) is ReturnCode.SCARD_E_UNEXPECTED
     assert normalize(0x80100022, WINDOWS) is ReturnCode.SCARD_E_UNSUPPORTED_FEATURE
-    assert isinstance(error_for(0x8010001F, "SCardControl", abi=LINUX), exc.UnsupportedFeatureException)
+    assert isinstance(
+        error_for(0x8010001F, "SCardControl", abi=LINUX), exc.UnsupportedFeatureException
+    )
     assert type(error_for(0x8010001F, "SCardControl", abi=WINDOWS)) is exc.SmartcardException
 
 
@@ -84,7 +87,8 @@ def test_codes_raise_the_exception_users_catch(code: int, cls: type[Exception]) 
     assert type(error) is cls
     assert isinstance(error, exc.SmartcardException)
     assert error.hresult == code
-    assert "SCardTest" in str(error) and f"0x{code:08X}" in str(error)
+    assert "SCardTest" in str(error)
+    assert f"0x{code:08X}" in str(error)
     assert "reader 0" in str(error)
 
 
