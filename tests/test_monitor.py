@@ -66,8 +66,8 @@ async def off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 
-async def next_event(events: EventStream[E], timeout: float = 3.0) -> E:
-    with anyio.fail_after(timeout):
+async def next_event(events: EventStream[E], within: float = 3.0) -> E:
+    with anyio.fail_after(within):
         return await events.__anext__()
 
 
@@ -104,7 +104,7 @@ def names(pcsc_simulator: Simulator) -> list[str]:
     return pcsc_simulator.reader_names
 
 
-# -- events --------------------------------------------------------------------------------
+# -- events ---------------------------------------------------------------------------------------
 
 
 async def test_insertions_and_removals_arrive_in_order_with_reader_and_atr(
@@ -122,8 +122,11 @@ async def test_insertions_and_removals_arrive_in_order_with_reader_and_atr(
         CardInserted(Card(names[2], MASKABLE_ATR)),
         CardRemoved(Card(names[2], MASKABLE_ATR)),
     ]
-    assert got[0].reader == Reader(names[1])
-    assert got[2].card.atr == list(MASKABLE_ATR)
+    first, third = got[0], got[2]
+    assert isinstance(first, CardInserted)
+    assert first.reader == Reader(names[1])
+    assert isinstance(third, CardInserted)
+    assert third.card.atr == list(MASKABLE_ATR)
 
 
 async def test_events_work_with_match(card_factory: CardFactory, names: list[str]) -> None:
@@ -234,7 +237,7 @@ async def test_closing_the_stream_ends_a_waiting_async_for(card_factory: CardFac
     assert got == []
 
 
-# -- slow consumers ----------------------------------------------------------------------------
+# -- slow consumers -------------------------------------------------------------------------------
 
 
 async def test_overflow_drops_the_backlog_and_resyncs(
@@ -260,7 +263,7 @@ async def test_a_slow_consumer_does_not_hold_up_the_others(card_factory: CardFac
         assert isinstance(idle.drain()[0], EventsDropped)
 
 
-# -- cancellation and clean-up ---------------------------------------------------------------
+# -- cancellation and clean-up --------------------------------------------------------------------
 
 
 async def test_cancelling_a_pending_async_for_is_prompt_and_leaves_nothing(
@@ -323,7 +326,8 @@ async def test_a_thousand_waiters_and_subscribers_share_one_watcher_and_context(
     async def subscriber() -> None:
         async with card_events(initial=False) as events:
             one_ready()
-            events_seen.append(await next_event(events, 10))
+            event = await next_event(events, 10)
+            events_seen.append(event)
 
     async def waiter() -> None:
         request = CardRequest(newcardonly=True, timeout=10)
@@ -345,8 +349,10 @@ async def test_a_thousand_waiters_and_subscribers_share_one_watcher_and_context(
         await anyio.sleep(1.0)
         cpu = time.process_time() - cpu_before
         wall = time.perf_counter() - wall_before
-        print(f"\nidle with {count} waiters + {count} subscribers: {cpu * 1000:.1f} ms CPU in "
-              f"{wall:.2f} s")
+        print(
+            f"\nidle with {count} waiters + {count} subscribers: {cpu * 1000:.1f} ms CPU in "
+            f"{wall:.2f} s"
+        )
         assert cpu < 0.25 * wall, "the idle process should not be busy"
         await off_loop(card_factory, reader=3)
     assert events_seen == [CardInserted(Card(names[3], DEMO_ATR))] * count
@@ -355,7 +361,7 @@ async def test_a_thousand_waiters_and_subscribers_share_one_watcher_and_context(
     assert pcscd_connections(pcsc_simulator) == contexts_before
 
 
-# -- pcscd going away ----------------------------------------------------------------------------
+# -- pcscd going away -----------------------------------------------------------------------------
 
 
 async def test_service_loss_is_reported_and_events_resume_after_restart(
@@ -397,7 +403,7 @@ async def test_a_subscriber_arriving_while_pcscd_is_down_is_told_at_once(
         assert await next_event(first, 5) == ServiceRestored()
 
 
-# -- the synchronous interface (for pyscard-style observers) -----------------------------------------
+# -- the synchronous interface (for pyscard-style observers) --------------------------------------
 
 
 def test_sync_subscribers_get_batches_on_the_watcher_thread(

@@ -95,6 +95,7 @@ THREAD_NAME: Final = "aioscard-watcher"
 # pcsc-lite refuses more reader states than PCSCLITE_MAX_READERS_CONTEXTS (16) in one call.
 _MAX_STATES = 16
 _POLL_MS = 1000
+_LOOK_ATTEMPTS = 10
 _STOP_CANCEL_INTERVAL = 0.005
 _STOP_GIVE_UP = 10.0
 _GONE = C.SCARD_STATE_UNKNOWN | C.SCARD_STATE_UNAVAILABLE
@@ -312,15 +313,24 @@ class _Run:
         finally:
             self.watcher._finished(self)
 
-    def _watch(self, api: PCSCAPI, context: int) -> None:
-        names = api.list_readers(context)
+    def _first_look(self, api: PCSCAPI, context: int) -> tuple[ReaderState, list[ReaderState]]:
         pnp = ReaderState(C.PNP_NOTIFICATION, 0)
-        states = [ReaderState(name, C.SCARD_STATE_UNAWARE) for name in names[:_MAX_STATES]]
-        try:
-            found = api.get_status_change(context, 0, [pnp, *states])
-        except TimeoutException:
-            found = [pnp, *states]  # nothing to report: no readers
-        pnp, found = found[0], found[1:]
+        for _attempt in range(_LOOK_ATTEMPTS):
+            names = api.list_readers(context)[:_MAX_STATES]
+            states = [ReaderState(name, C.SCARD_STATE_UNAWARE) for name in names]
+            with_pnp = len(states) < _MAX_STATES
+            query = [pnp, *states] if with_pnp else states
+            try:
+                found = api.get_status_change(context, 0, query)
+            except TimeoutException:
+                found = query  # nothing to report: there are no readers
+            except InvalidReaderException:
+                continue  # a reader left between listing and looking: list again
+            return (found[0], found[1:]) if with_pnp else (pnp, found)
+        raise InvalidReaderException("the reader list kept changing while being read")
+
+    def _watch(self, api: PCSCAPI, context: int) -> None:
+        pnp, found = self._first_look(api, context)
         self._first_sync(found)
         self.backoff = BACKOFF_MIN
         # pcsc-lite answers UNKNOWN for the PnP entry where it cannot notify.
