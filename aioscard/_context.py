@@ -66,6 +66,10 @@ class Context:
             result = await worker.run_to_completion(fn, *args)
         return result
 
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Queue ``fn(*args)`` on the context's worker without waiting; errors are dropped."""
+        self._worker().submit(fn, *args)
+
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the context's worker, blocking (see :meth:`Worker.call`)."""
         return self._worker().call(fn, *args)

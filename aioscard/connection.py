@@ -549,8 +549,9 @@ class CardConnection(Observable):
         try:
             await self._context.run(self._guarded(self._job_begin))
         except BaseException:
-            # If the begin job runs after all, the end job queued behind it undoes it.
-            await self._context.run_to_completion(self._job_end, C.SCARD_LEAVE_CARD)
+            # The begin job may still be waiting for another connection's transaction:
+            # queue an end behind it (not awaited) that undoes it if it is granted.
+            self._context.submit(self._job_end, C.SCARD_LEAVE_CARD)
             raise
         try:
             yield self
