@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,38 @@ def test_start_and_stop_reap_the_daemon() -> None:
     assert not os.path.exists(directory)
     assert not any(port in listening() for port in sim.ports)
     sim.stop()  # idempotent
+
+
+def test_daemon_dies_with_the_process_that_started_it() -> None:
+    code = (
+        "import sys; from aioscard.testing import Simulator; sim = Simulator(); sim.start(); "
+        "print(sim.pid, flush=True); sys.stdin.read()"
+    )
+    owner = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert owner.stdout is not None
+        pid = int(owner.stdout.readline())
+        assert not process_gone(pid)
+    finally:
+        owner.kill()
+        owner.wait()
+        for stream in (owner.stdin, owner.stdout):
+            if stream is not None:
+                stream.close()
+    # The orphan is reaped by PID 1, not by us: polling is all there is.
+    deadline = time.monotonic() + 10
+    while not process_gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process_gone(pid)
+
+
+def test_stop_removes_the_cards(simulator: Simulator) -> None:
+    cards = [simulator.insert(reader=reader) for reader in (0, 1)]
+    simulator.stop()
+    assert not any(card.inserted for card in cards)
+    assert simulator.card(0) is None
 
 
 def test_readers_and_their_names(simulator: Simulator) -> None:
