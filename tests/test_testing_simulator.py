@@ -256,6 +256,14 @@ def test_restart_needs_a_started_simulator() -> None:
         Simulator().restart()
 
 
+def test_start_twice_is_refused_even_after_kill(simulator: Simulator) -> None:
+    with pytest.raises(SimulatorError, match="already started"):
+        simulator.start()
+    simulator.kill()
+    with pytest.raises(SimulatorError, match="already started"):
+        simulator.start()
+
+
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="readers"):
         Simulator(readers=0)

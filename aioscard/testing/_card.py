@@ -37,6 +37,7 @@ MAX_FRAME = 0xFFFF
 PowerEvent = Literal["on", "off", "reset"]
 
 _POWER_OFF, _POWER_ON, _RESET, _GET_ATR = 0x00, 0x01, 0x02, 0x04
+_GET_ATR_FRAME = bytes([_GET_ATR])
 _CONTROL_EVENTS: dict[int, PowerEvent] = {_POWER_OFF: "off", _POWER_ON: "on", _RESET: "reset"}
 _SW_NO_PRECISE_DIAGNOSIS = status(0x6F00)
 # Linux only; elsewhere the delayed-ACK trap is left to the platform.
@@ -269,12 +270,13 @@ class VirtualCard:
                 reply = self._answer(payload)
                 if reply is None:
                     continue
-                sock.sendall(len(reply).to_bytes(2, "big") + reply)
-                if payload[0] == _GET_ATR and len(payload) == 1:
-                    # The ATR read that completes pcscd's power-up sequence.
+                if payload == _GET_ATR_FRAME:
+                    # The ATR read that completes pcscd's power-up sequence.  Set
+                    # before answering, so whoever reads the answer sees it set.
                     with self._lock:
                         if self._powered:
                             self._seen.set()
+                sock.sendall(len(reply).to_bytes(2, "big") + reply)
         except DropConnection:
             logger.debug("%s dropped the connection mid-APDU", self.name)
         except OSError as exc:

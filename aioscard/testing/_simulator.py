@@ -79,16 +79,22 @@ def _find(explicit: str | None, variable: str, candidates: tuple[str, ...], what
         if not os.path.exists(chosen):
             raise SimulatorError(f"{what} {chosen!r} does not exist")
         return chosen
-    if what == "pcscd":
-        found = shutil.which("pcscd")
-        if found:
-            return found
     for candidate in candidates:
         if os.path.exists(candidate):
             return candidate
     raise SimulatorError(
         f"{what} not found (looked in {', '.join(candidates)}); install it or set {variable}"
     )
+
+
+def _find_pcscd(explicit: str | None) -> str:
+    on_path = shutil.which("pcscd")
+    candidates = (on_path, *_PCSCD_CANDIDATES) if on_path else _PCSCD_CANDIDATES
+    return _find(explicit, PCSCD_ENV, candidates, "pcscd")
+
+
+def _find_driver(explicit: str | None) -> str:
+    return _find(explicit, DRIVER_ENV, _DRIVER_CANDIDATES, "vpcd driver")
 
 
 _isolation_lock = threading.Lock()
@@ -106,9 +112,10 @@ def _namespace_prefix() -> list[str] | None:
         unshare = shutil.which("unshare")
         prefix: list[str] | None = None
         if unshare is not None:
-            options = ["-m"] if os.geteuid() == 0 else ["-Urm"]
-            for option in (options, ["-Urm"]):
-                attempt = [unshare, *option, "--propagation", "private", "--"]
+            # Root needs no user namespace (and some containers forbid one).
+            options = ["-m", "-Urm"] if os.geteuid() == 0 else ["-Urm"]
+            for option in options:
+                attempt = [unshare, option, "--propagation", "private", "--"]
                 probe = subprocess.run(
                     [*attempt, "sh", "-c", "mount -t tmpfs aioscard-probe /run"],
                     stdin=subprocess.DEVNULL,
@@ -176,7 +183,8 @@ class Simulator:
     :meth:`stop`.  Methods are thread-safe.
 
     Raises:
-        ValueError: ``readers`` is not 1..64, or ``base_port`` is out of range.
+        ValueError: ``readers`` is not 1..64, ``base_port`` is out of range, or
+            ``name`` is empty or holds a quote or newline (reader.conf syntax).
     """
 
     def __init__(
@@ -193,6 +201,8 @@ class Simulator:
     ) -> None:
         if not 1 <= readers <= 64:
             raise ValueError(f"readers must be in 1..64, got {readers}")
+        if not name or any(char in name for char in '"\n\r'):
+            raise ValueError(f"name must be non-empty without quotes or newlines, got {name!r}")
         self.entries = (readers + 1) // 2
         if base_port is not None and not 1024 <= base_port <= 65536 - 2 * self.entries:
             raise ValueError(f"base_port {base_port} leaves no room for {readers} readers")
@@ -262,17 +272,17 @@ class Simulator:
         """Start pcscd and return once it serves its socket and every vpcd port listens.
 
         Raises:
-            SimulatorError: already running; pcscd or the driver is missing; pcscd
+            SimulatorError: already started; pcscd or the driver is missing; pcscd
                 exited or a vpcd port did not come up within ``timeout``.
             OSError: no free ports (or ``base_port`` is taken).
 
         Cancellation: blocks the calling thread for up to ``timeout`` seconds.
         """
         with self._lock:
-            if self._process is not None:
-                raise SimulatorError("the simulator is already started")
-            pcscd = _find(self._pcscd, PCSCD_ENV, _PCSCD_CANDIDATES, "pcscd")
-            driver = _find(self._driver, DRIVER_ENV, _DRIVER_CANDIDATES, "vpcd driver")
+            if self._directory is not None:
+                raise SimulatorError("the simulator is already started: stop() or restart() it")
+            pcscd = _find_pcscd(self._pcscd)
+            driver = _find_driver(self._driver)
             reservation = reserve_ports(2 * self.entries, self.base_port)
             try:
                 directory = tempfile.mkdtemp(prefix="aioscard-sim-")
@@ -336,14 +346,13 @@ class Simulator:
             if self._directory is None or self._reservation is None:
                 raise SimulatorError("the simulator was never started, or has been stopped")
             self._terminate(signal.SIGTERM)
-            pcscd = _find(self._pcscd, PCSCD_ENV, _PCSCD_CANDIDATES, "pcscd")
-            self._spawn(pcscd, timeout)
+            self._spawn(_find_pcscd(self._pcscd), timeout)
             for reader, card in self._cards.items():
                 card.remove()
                 self._insert_card(card, reader, wait=True, timeout=timeout)
 
     def __enter__(self) -> Simulator:
-        if not self.running:
+        if self._directory is None:
             self.start()
         return self
 
@@ -473,7 +482,7 @@ class Simulator:
         prefix = _namespace_prefix()
         steps = ["set -e"]
         if prefix is not None:
-            driver = _find(self._driver, DRIVER_ENV, _DRIVER_CANDIDATES, "vpcd driver")
+            driver = _find_driver(self._driver)
             # USB drivers live in the vpcd driver's grandparent ("drivers/serial/..").
             parent = os.path.dirname(os.path.dirname(os.path.realpath(driver)))
             drivers = None if self.hotplug or not parent.endswith("/drivers") else parent
