@@ -389,6 +389,17 @@ def test_command_line_runs_until_sigterm() -> None:
             process.stdout.close()
 
 
+def test_command_line_rejects_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    from aioscard.testing.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--readers", "0"])
+    assert exit_info.value.code == 2
+    assert "--readers" in capsys.readouterr().err
+    assert main(["--port", "70000"]) == 1
+    assert "base_port" in capsys.readouterr().err
+
+
 def test_plugin_in_a_fresh_pytest_run(tmp_path: Path) -> None:
     (tmp_path / "test_user.py").write_text(
         textwrap.dedent(

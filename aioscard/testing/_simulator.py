@@ -327,6 +327,8 @@ class Simulator:
         :meth:`restart` brings the same setup back.  Clients' calls then fail
         with ``SCARD_E_NO_SERVICE``; cards see their connection close.
         Does nothing if pcscd is not running.
+
+        Cancellation: blocks until pcscd is reaped (milliseconds).
         """
         with self._lock:
             self._terminate(signal.SIGKILL)
