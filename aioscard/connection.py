@@ -128,12 +128,24 @@ class TransportOptions:
         return self.get_response or self.le_correction
 
 
-@dataclass(frozen=True)
 class _Plan(Generic[T, R]):
-    job: Callable[..., T]
-    args: tuple[Any, ...]
-    finish: Callable[[T], R]
-    droppable: bool = True
+    """One operation: ``job(*args)`` on the worker, then ``finish(result)`` on the caller's
+    side.  ``droppable``: whether a cancelled caller may drop a job not yet started.
+    (A plain slotted class: it is built on every APDU.)"""
+
+    __slots__ = ("args", "droppable", "finish", "job")
+
+    def __init__(
+        self,
+        job: Callable[..., T],
+        args: tuple[Any, ...],
+        finish: Callable[[T], R],
+        droppable: bool = True,
+    ) -> None:
+        self.job = job
+        self.args = args
+        self.finish = finish
+        self.droppable = droppable
 
 
 def _identity(value: T) -> T:
@@ -309,7 +321,7 @@ class CardConnection(Observable):
         def finish(_: None) -> None:
             self._notify("reconnect")
 
-        return _Plan(self._guarded(self._job_reconnect), (share, protocols, initialization), finish)
+        return _Plan(self._guard, (self._job_reconnect, share, protocols, initialization), finish)
 
     async def reconnect(
         self, protocol: int | None = None, mode: int | None = None, disposition: int | None = None
@@ -336,7 +348,7 @@ class CardConnection(Observable):
             if was_connected:
                 self._notify("disconnect")
 
-        return _Plan(self._guarded(self._job_disconnect), (), finish, droppable=False)
+        return _Plan(self._guard, (self._job_disconnect,), finish, droppable=False)
 
     async def disconnect(self) -> None:
         """Disconnect from the card (SCardDisconnect with ``self.disposition``);
@@ -379,12 +391,6 @@ class CardConnection(Observable):
 
     # -- data exchange -------------------------------------------------------------
 
-    def _guarded(self, job: Callable[..., T]) -> Callable[..., T]:
-        def run(*args: Any) -> T:
-            return self._guard(job, *args)
-
-        return run
-
     def _job_transmit(self, command: bytes, protocol: int | None) -> bytes:
         handle = self._require_handle()
         api = self._context.api
@@ -415,17 +421,19 @@ class CardConnection(Observable):
             native_protocol = to_native_protocol(self.defaultprotocol, "defaultprotocol")
         if self._observers:
             self._notify("command", [list(apdu), protocol])
+        return _Plan(
+            self._guard, (self._job_transmit, apdu, native_protocol), self._finish_transmit
+        )
 
-        def finish(raw: bytes) -> Response:
-            response = Response.from_raw(raw)
-            if self._observers:
-                self._notify("response", [response.data, response.sw1, response.sw2])
-            chain = self.errorcheckingchain
-            if chain:
-                chain[0](response.data, response.sw1, response.sw2)
-            return response
-
-        return _Plan(self._guarded(self._job_transmit), (apdu, native_protocol), finish)
+    def _finish_transmit(self, raw: bytes) -> Response:
+        # The native layer guarantees bytes of at least the two status-word bytes.
+        response = Response(list(raw[:-2]), raw[-2], raw[-1])
+        if self._observers:
+            self._notify("response", [response.data, response.sw1, response.sw2])
+        chain = self.errorcheckingchain
+        if chain:
+            chain[0](response.data, response.sw1, response.sw2)
+        return response
 
     async def transmit(self, command: ByteInput, protocol: int | None = None) -> Response:
         """Send a command APDU and return ``(data, sw1, sw2)`` (SCardTransmit).
@@ -458,7 +466,7 @@ class CardConnection(Observable):
         data = (
             b"" if command is None else coerce_bytes(command, name="command", max_len=_MAX_CONTROL)
         )
-        return _Plan(self._guarded(self._job_control), (code, data), list)
+        return _Plan(self._guard, (self._job_control, code, data), list)
 
     async def control(self, controlCode: int, command: ByteInput | None = None) -> list[int]:
         """Send a reader control command (SCardControl); returns the answer as ``list[int]``.
@@ -476,7 +484,7 @@ class CardConnection(Observable):
         _check_int(attr_id, "attrId")
         if not 0 <= attr_id <= 0xFFFFFFFF:
             raise ValueError(f"attrId must be in 0..0xFFFFFFFF, got {attr_id}")
-        return _Plan(self._guarded(self._job_get_attrib), (attr_id,), list)
+        return _Plan(self._guard, (self._job_get_attrib, attr_id), list)
 
     async def getAttrib(self, attrId: int) -> list[int]:
         """Read a reader or card attribute (SCardGetAttrib), e.g. ``SCARD_ATTR_VENDOR_NAME``.
@@ -495,7 +503,7 @@ class CardConnection(Observable):
         def finish(status: CardStatus) -> CardStatus:
             return replace(status, protocol=from_native_protocol(status.protocol))
 
-        return _Plan(self._guarded(self._job_status), (), finish)
+        return _Plan(self._guard, (self._job_status,), finish)
 
     async def status(self) -> CardStatus:
         """The reader name, card state, protocol (pyscard bits) and ATR, fresh from
@@ -524,11 +532,11 @@ class CardConnection(Observable):
 
     def _plan_begin_transaction(self) -> _Plan[None, None]:
         # The synchronous shim's lock() (pyscard's ExclusiveTransmitCardConnection).
-        return _Plan(self._guarded(self._job_begin), (), _identity)
+        return _Plan(self._guard, (self._job_begin,), _identity)
 
     def _plan_end_transaction(self, disposition: int) -> _Plan[None, None]:
         _choice(disposition, _DISPOSITIONS, "disposition")
-        return _Plan(self._guarded(self._job_end), (disposition,), _identity, droppable=False)
+        return _Plan(self._guard, (self._job_end, disposition), _identity, droppable=False)
 
     @contextlib.asynccontextmanager
     async def transaction(
@@ -547,7 +555,7 @@ class CardConnection(Observable):
         """
         _choice(disposition, _DISPOSITIONS, "disposition")
         try:
-            await self._context.run(self._guarded(self._job_begin))
+            await self._context.run(self._guard, self._job_begin)
         except BaseException:
             # The begin job may still be waiting for another connection's transaction:
             # queue an end behind it (not awaited) that undoes it if it is granted.
@@ -556,7 +564,7 @@ class CardConnection(Observable):
         try:
             yield self
         finally:
-            await self._context.run_to_completion(self._guarded(self._job_end), disposition)
+            await self._context.run_to_completion(self._guard, self._job_end, disposition)
 
     # -- synchronous accessors (no I/O) ---------------------------------------------
 
