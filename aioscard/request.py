@@ -65,19 +65,19 @@ class _CardWaiter:
         self._notified = False
         self.card: Card | None = None
         self.error: BaseException | None = None
-        self._present: set[Card] = set()
-        self._before_loss: set[Card] = set()
+        self._present: dict[str, Card] = {}
+        # The card each reader held when pcscd was lost: its first reappearance in
+        # that reader afterwards (as soon as pcscd is back, or at the new pcscd's
+        # first presence poll) is the same card still there, not a new one.
+        self._before_loss: dict[str, Card] = {}
 
-    def _counts(self, origin: Origin, card: Card) -> bool:
+    def _counts(self, origin: Origin, card: Card, seen_before_loss: bool) -> bool:
         request = self._request
         names = request._reader_names
         if names is not None and card.reader.name not in names:
             return False
-        if request.newcardonly:
-            if origin is Origin.INITIAL:
-                return False  # present when the wait began
-            if origin is Origin.RESTORED and card in self._before_loss:
-                return False  # the same card, reported again after pcscd came back
+        if request.newcardonly and (origin is Origin.INITIAL or seen_before_loss):
+            return False  # present when the wait began (or before pcscd went away)
         return bool(request.cardType.matches(card.atr, card.reader))
 
     def __call__(self, origin: Origin, events: Sequence[MonitorEvent]) -> None:
@@ -85,15 +85,17 @@ class _CardWaiter:
         error: BaseException | None = None
         for event in events:
             if isinstance(event, ServiceLost):
-                self._before_loss = set(self._present)
+                self._before_loss = dict(self._present)
             elif isinstance(event, CardRemoved):
-                self._present.discard(event.card)
+                self._present.pop(event.card.reader.name, None)
             elif isinstance(event, CardInserted):
-                self._present.add(event.card)
+                card = event.card
+                self._present[card.reader.name] = card
+                seen_before_loss = self._before_loss.pop(card.reader.name, None) == card
                 if found is None and error is None and self.card is None:
                     try:
-                        if self._counts(origin, event.card):
-                            found = event.card
+                        if self._counts(origin, card, seen_before_loss):
+                            found = card
                     except Exception as failure:  # the user's card type
                         error = failure
         with self._lock:

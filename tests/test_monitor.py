@@ -33,6 +33,7 @@ from aioscard.monitor import (
     ReaderAdded,
     ServiceLost,
     ServiceRestored,
+    Subscription,
     card_events,
     get_watcher,
     reader_events,
@@ -232,7 +233,7 @@ async def test_closing_the_stream_ends_a_waiting_async_for(card_factory: CardFac
 
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(consume)
-            await anyio.sleep(0.05)
+            await anyio.wait_all_tasks_blocked()
             await events.aclose()
     assert got == []
 
@@ -286,7 +287,7 @@ async def test_cancelling_a_pending_async_for_is_prompt_and_leaves_nothing(
         await entered.wait()
         assert len(watcher_threads()) == 1
         assert pcscd_connections(pcsc_simulator) == contexts_before + 1
-        await anyio.sleep(0.05)  # let the watcher settle into its wait
+        await anyio.wait_all_tasks_blocked()
         cancelled_at = time.perf_counter()
         tasks.cancel_scope.cancel()
     elapsed = time.perf_counter() - cancelled_at
@@ -341,7 +342,7 @@ async def test_a_thousand_waiters_and_subscribers_share_one_watcher_and_context(
             tasks.start_soon(waiter)
         with anyio.fail_after(10):
             await all_ready.wait()
-        await anyio.sleep(0.2)  # every waiter is now parked on its subscription
+        await anyio.wait_all_tasks_blocked()  # every waiter is parked on its subscription
         assert get_watcher().subscriber_count == 2 * count
         assert len(watcher_threads()) == 1
         assert pcscd_connections(pcsc_simulator) == contexts_before + 1
@@ -435,18 +436,22 @@ def test_sync_subscribers_get_batches_on_the_watcher_thread(
     assert watcher_threads() == []
 
 
-def test_a_callback_may_close_its_own_subscription(card_factory: CardFactory) -> None:
-    done = threading.Event()
+def test_a_callback_may_close_its_own_subscription(pcsc_simulator: Simulator) -> None:
+    subscriptions: list[Subscription] = []
+    subscribed, done = threading.Event(), threading.Event()
 
     def callback(origin: Origin, events: Sequence[MonitorEvent]) -> None:
-        subscription.close()  # from the watcher thread: does not wait for itself
+        assert subscribed.wait(3)
+        subscriptions[0].close()  # on the watcher thread: does not wait for itself
         done.set()
 
-    subscription = subscribe(callback)
+    subscriptions.append(subscribe(callback))
+    threads = get_watcher().threads
+    subscribed.set()
     assert done.wait(3)
-    deadline = time.monotonic() + 3
-    while get_watcher().running and time.monotonic() < deadline:
-        time.sleep(0.005)  # the watcher ends on its own once the callback returns
+    for thread in threads:
+        thread.join(3)  # the watcher ends on its own once the callback returns
+    assert subscriptions[0].closed
 
 
 def test_a_stream_whose_loop_closed_is_dropped(card_factory: CardFactory) -> None:
@@ -454,9 +459,9 @@ def test_a_stream_whose_loop_closed_is_dropped(card_factory: CardFactory) -> Non
     events = card_events(initial=False, buffer=1)
     loop.run_until_complete(events.__aenter__())
     loop.close()  # never left the `async with`: the watcher finds out at overflow
+    threads = get_watcher().threads
     card_factory(reader=0)
     card_factory(reader=1)
-    deadline = time.monotonic() + 3
-    while get_watcher().running and time.monotonic() < deadline:
-        time.sleep(0.005)
+    for thread in threads:
+        thread.join(3)
     assert not get_watcher().running
