@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ from aioscard.testing import (
     get_challenge_apdu,
 )
 from aioscard.testing._netstat import listening
+from aioscard.testing._simulator import _sweep_stale_directories
 from aioscard.testing.plugin import CardFactory
 
 OK = b"\x90\x00"
@@ -136,14 +138,15 @@ def test_start_and_stop_reap_the_daemon() -> None:
 def test_daemon_dies_with_the_process_that_started_it() -> None:
     code = (
         "import sys; from aioscard.testing import Simulator; sim = Simulator(); sim.start(); "
-        "print(sim.pid, flush=True); sys.stdin.read()"
+        "print(sim.pid, sim.socket_path, flush=True); sys.stdin.read()"
     )
     owner = subprocess.Popen(
         [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
         assert owner.stdout is not None
-        pid = int(owner.stdout.readline())
+        pid_text, socket_path = owner.stdout.readline().split()
+        pid = int(pid_text)
         assert not process_gone(pid)
     finally:
         owner.kill()
@@ -156,6 +159,28 @@ def test_daemon_dies_with_the_process_that_started_it() -> None:
     while not process_gone(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert process_gone(pid)
+    # Its directory outlived it; the next simulator to start sweeps it away.
+    directory = os.path.dirname(socket_path)
+    assert os.path.isdir(directory)
+    with Simulator(readers=2):
+        assert not os.path.exists(directory)
+
+
+def test_sweep_keeps_directories_of_live_simulators(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead_pid = subprocess.Popen(["true"])
+    dead_pid.wait()
+    stale, mine, fresh = (tmp_path / f"aioscard-sim-{name}" for name in ("a", "b", "c"))
+    for directory, owner in ((stale, dead_pid.pid), (mine, os.getpid())):
+        directory.mkdir()
+        (directory / "owner").write_text(str(owner))
+    fresh.mkdir()  # no owner yet: being set up
+    _sweep_stale_directories()
+    assert not stale.exists()
+    assert mine.exists()
+    assert fresh.exists()
 
 
 def test_stop_removes_the_cards(simulator: Simulator) -> None:

@@ -11,7 +11,14 @@ import os
 from collections.abc import Iterator
 from typing import NamedTuple
 
-__all__ = ["TcpEntry", "connection_closed_by_peer", "listening", "socket_inodes", "tcp_entries"]
+__all__ = [
+    "TcpEntry",
+    "bound_unix_paths",
+    "connection_closed_by_peer",
+    "listening",
+    "socket_inodes",
+    "tcp_entries",
+]
 
 _LISTEN = 0x0A
 _LAST_ACK = 0x09
@@ -81,3 +88,19 @@ def connection_closed_by_peer(server_port: int, client_port: int) -> bool:
         ):
             return False
     return True
+
+
+def bound_unix_paths() -> set[str]:
+    """Paths of the UNIX sockets open in this network namespace (``/proc/net/unix``)."""
+    paths: set[str] = set()
+    try:
+        with open("/proc/net/unix", encoding="utf-8", errors="replace") as lines:
+            next(lines, None)  # column titles
+            for line in lines:
+                # Num RefCount Protocol Flags Type St Inode [Path]
+                fields = line.split(maxsplit=7)
+                if len(fields) == 8:
+                    paths.add(fields[7].rstrip("\n"))
+    except OSError:
+        pass
+    return paths

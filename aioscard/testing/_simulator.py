@@ -44,7 +44,7 @@ from typing import IO
 
 from ._card import VirtualCard
 from ._errors import SimulatorError
-from ._netstat import listening, socket_inodes
+from ._netstat import bound_unix_paths, listening, socket_inodes
 from ._ports import PortReservation, reserve_ports
 
 __all__ = ["DEFAULT_READER_NAME", "DRIVER_ENV", "PCSCD_ENV", "Simulator"]
@@ -95,6 +95,51 @@ def _find_pcscd(explicit: str | None) -> str:
 
 def _find_driver(explicit: str | None) -> str:
     return _find(explicit, DRIVER_ENV, _DRIVER_CANDIDATES, "vpcd driver")
+
+
+_DIRECTORY_PREFIX = "aioscard-sim-"
+_OWNER_FILE = "owner"
+_SOCKET_NAME = "pcscd.comm"
+_UNCLAIMED_GRACE = 60.0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _sweep_stale_directories() -> None:
+    """Delete private directories left by simulators whose process died without
+    stop() (SIGKILL, a crash): no socket is open at their path and their owner
+    and pcscd are gone."""
+    root = tempfile.gettempdir()
+    try:
+        names = [name for name in os.listdir(root) if name.startswith(_DIRECTORY_PREFIX)]
+    except OSError:
+        return
+    in_use = bound_unix_paths()
+    for name in names:
+        path = os.path.join(root, name)
+        try:
+            info = os.lstat(path)
+            with open(os.path.join(path, _OWNER_FILE), encoding="ascii") as owner:
+                pids = [int(word) for word in owner.read().split()]
+        except FileNotFoundError:
+            pids = []
+        except (OSError, ValueError):
+            continue
+        if info.st_uid != os.geteuid() or os.path.join(path, _SOCKET_NAME) in in_use:
+            continue
+        if not pids and time.time() - info.st_mtime < _UNCLAIMED_GRACE:
+            continue  # being set up right now by another simulator
+        if not any(_alive(pid) for pid in pids):
+            logger.debug("removing %s, left by a simulator that died", path)
+            shutil.rmtree(path, ignore_errors=True)
 
 
 _isolation_lock = threading.Lock()
@@ -283,14 +328,16 @@ class Simulator:
                 raise SimulatorError("the simulator is already started: stop() or restart() it")
             pcscd = _find_pcscd(self._pcscd)
             driver = _find_driver(self._driver)
+            _sweep_stale_directories()
             reservation = reserve_ports(2 * self.entries, self.base_port)
             try:
-                directory = tempfile.mkdtemp(prefix="aioscard-sim-")
+                directory = tempfile.mkdtemp(prefix=_DIRECTORY_PREFIX)
                 try:
+                    self._write_owner(directory, None)
                     self._directory = directory
                     self._reservation = reservation
                     self.ports = reservation.ports[: self.readers]
-                    self.socket_path = os.path.join(directory, "pcscd.comm")
+                    self.socket_path = os.path.join(directory, _SOCKET_NAME)
                     self._write_config(directory, driver)
                     self._spawn(pcscd, timeout)
                 except BaseException:
@@ -442,6 +489,12 @@ class Simulator:
         if wait and not card.wait_powered(timeout):
             raise SimulatorError(f"pcscd did not power {card.name} within {timeout} s")
 
+    def _write_owner(self, directory: str, pcscd_pid: int | None) -> None:
+        # Lets a later simulator tell a directory of a dead run from a live one.
+        pids = [os.getpid()] if pcscd_pid is None else [os.getpid(), pcscd_pid]
+        with open(os.path.join(directory, _OWNER_FILE), "w", encoding="ascii") as owner:
+            owner.write(" ".join(map(str, pids)))
+
     def _write_config(self, directory: str, driver: str) -> None:
         assert self._reservation is not None
         lines: list[str] = []
@@ -524,6 +577,7 @@ class Simulator:
             # connections instead of leaving clients hanging in the backlog.
             listener.close()
         self._process = process
+        self._write_owner(self._directory, process.pid)
         assert process.stdout is not None
         self._output_thread = threading.Thread(
             target=self._pump_output,
