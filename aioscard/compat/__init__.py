@@ -13,6 +13,21 @@ or run a script unchanged with ``python -m aioscard.compat SCRIPT [ARGS...]``.
 Everything blocks its calling thread, as in pyscard, while the PC/SC work
 runs on aioscard's worker threads: the same code paths, exceptions and
 shared watcher as the async API, with no event loop.
+
+Where it differs from pyscard:
+
+- Exceptions are aioscard's classes (subclasses of pyscard's names where
+  pyscard's were broader): ``NoCardException`` is a ``CardConnectionException``,
+  a removed card raises ``CardRemovedException``; ``hresult`` is ``None``, not
+  ``-1``, when no PC/SC code applies.
+- ``with connection:`` and ``with service:`` connect on first use when nothing
+  inside called ``connect()``; ``disconnect()`` also releases the context.
+- Bad input raises ``TypeError``/``ValueError`` (``util`` included) instead
+  of being masked; a response without a status word is an error.
+- Observers' exceptions are logged, not raised; PIN-bearing commands are
+  redacted by ``ConsoleCardConnectionObserver``.
+- ``CardMonitor``/``ReaderMonitor`` are event-driven (no polling period) and
+  survive a pcscd restart; ``CardRequest.waitforcard`` can be interrupted.
 """
 
 from __future__ import annotations
