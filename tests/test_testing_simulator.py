@@ -38,6 +38,7 @@ from aioscard.testing import (
     get_challenge_apdu,
 )
 from aioscard.testing._netstat import listening
+from aioscard.testing._ports import reserve_ports
 from aioscard.testing._simulator import _sweep_stale_directories
 from aioscard.testing.plugin import CardFactory
 
@@ -207,7 +208,9 @@ def test_odd_reader_count_leaves_one_idle_slot() -> None:
 def test_fixed_base_port_and_busy_ports(simulator: Simulator) -> None:
     with pytest.raises(OSError, match="free TCP ports"):
         Simulator(readers=2, base_port=simulator.ports[0]).start()
-    free = simulator.ports[0] + 100
+    probe = reserve_ports(2)
+    free = probe.ports[0]
+    probe.release()
     with Simulator(readers=2, base_port=free) as sim:
         assert sim.ports == [free, free + 1]
 
