@@ -10,17 +10,25 @@ in SCardGetStatusChange with an INFINITE timeout over every reader plus
 Life cycle.  The thread starts with the first subscriber and stops when the
 last one leaves: SCardCancel (the one PC/SC call allowed across threads) ends
 the wait, the thread releases its context and exits, so an idle process holds
-no context and ``pcscd --auto-exit`` can still exit.  The reader set needs no
-re-arming from outside: the PnP entry wakes the wait when readers come or go,
-and the watcher lists them again.  Only where PnP notification is unsupported
-(or the reader array is full) does it poll, once a second.
+no context and ``pcscd --auto-exit`` can still exit.  Nothing else needs the
+wait re-armed from outside: the PnP entry wakes it when readers come or go (the
+watcher then lists them again and watches the new set), and subscribers coming
+and going change nothing in what is watched -- the watcher always watches every
+reader, each subscriber filters for itself, and a newcomer is handed the
+current state from the watcher's model.  Only where PnP notification is
+unsupported (or the reader array is full) does the watcher poll, once a second.
+pcsc-lite itself turns an INFINITE wait into a re-registration with pcscd every
+60 s, a cost too small to measure.
 
 Missed events.  Between two waits the watcher spends a moment fanning events
 out; a card pulled and put back meanwhile would look unchanged.  The event
 counter in the upper 16 bits of ``dwEventState`` catches that: a changed count
 on a reader that holds a card both times is reported as a removal and an
 insertion.  A card that came and went entirely between two waits leaves an
-empty reader on both sides and no ATR to report; it is not reported.
+empty reader on both sides and no ATR to report; it is not reported.  Readers
+have no such counter: pcsc-lite 1.9 fires the PnP entry when the reader count
+changes *during* a wait, so a reader plugged in in the instant between the
+watcher's listing and its next wait is seen at the next event instead.
 
 Losing pcscd.  Any failure of the context other than a cancel or timeout means
 pcscd is gone (or restarted, which leaves old contexts dead for good).
@@ -137,10 +145,11 @@ def _present(event_state: int) -> bool:
 
 
 class Subscription:
-    """One subscriber's registration with the watcher.
+    """One subscriber's registration with the watcher (see :func:`subscribe`).
 
-    Deliveries stop as soon as :meth:`detach` (or :meth:`close`, :meth:`aclose`)
-    returns; a callback already running on another thread has finished by then.
+    End it with :meth:`close` (synchronous code) or :meth:`aclose` (async
+    code).  Deliveries stop as soon as either begins; a callback already
+    running on another thread has finished by then.
     """
 
     __slots__ = ("_callback", "_closed", "_lock", "_run", "_watcher")
@@ -175,12 +184,9 @@ class Subscription:
                 _log.exception("a monitor subscriber's callback failed; it stays subscribed")
         return True
 
-    def detach(self) -> _Run | None:
-        """Stop deliveries at once; no PC/SC call, never blocks on I/O.
-
-        Returns the watcher run that must now be stopped (this was its last
-        subscriber), or None.  :meth:`close` and :meth:`aclose` do that part.
-        """
+    def _detach(self) -> _Run | None:
+        # Stop deliveries; no PC/SC call.  Returns the run to stop if this was
+        # its last subscriber (close/aclose stop it, each on a suitable thread).
         with self._lock:
             self._closed = True
         return self._watcher._remove(self)
@@ -191,20 +197,23 @@ class Subscription:
 
         For synchronous callers.  Called from within a callback, it does not
         wait: the watcher ends by itself once the callback returns.  Must not be
-        called on an event-loop thread (it would block the loop for about a
-        millisecond on PC/SC): use :meth:`aclose` there.
+        called on an event-loop thread (it would block the loop on PC/SC): use
+        :meth:`aclose` there.  Idempotent.
+
+        Cancellation: blocks the calling thread until the watcher has stopped,
+        typically 1-3 ms (SCardCancel's round trip through pcscd).
         """
-        run = self.detach()
+        run = self._detach()
         if run is not None:
             run.stop()
 
     async def aclose(self) -> None:
         """Unsubscribe; if this was the last subscriber, stop the watcher on a worker
-        thread and wait for it (about a millisecond).
+        thread and wait for it (typically 1-3 ms).
 
         Cancellation: shielded; always completes.
         """
-        run = self.detach()
+        run = self._detach()
         if run is not None:
             await _stop_off_loop(run)
 
