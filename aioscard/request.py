@@ -157,6 +157,15 @@ class _PendingService:
         return self._request._waitforcard().__await__()
 
     async def __aenter__(self) -> CardService:
+        """Wait for the card as :meth:`CardRequest.waitforcard` does, then connect.
+
+        Raises:
+            CardRequestTimeoutException: no matching card within the timeout.
+            CardConnectionException (and subclasses): connecting failed; the
+                connection is released.
+
+        Cancellation: as for the wait; a connection already made is released.
+        """
         service = await self._request._waitforcard()
         try:
             await service.__aenter__()
