@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -438,6 +439,34 @@ def test_a_request_times_out_and_leaves_nothing_running(virtual_card: VirtualCar
     with pytest.raises(CardRequestTimeoutException):
         CardRequest(readers=[readers()[1]], timeout=0.2).waitforcard()
     assert CardRequest(readers=readers()[:1], timeout=2).waitforcard() is not None
+
+
+def test_ctrl_c_ends_a_wait_at_once(names: list[str], tmp_path: Path) -> None:
+    script = tmp_path / "wait_forever.py"
+    script.write_text(
+        "from smartcard.CardRequest import CardRequest\n"
+        f"request = CardRequest(readers=[{names[3]!r}], timeout=None)\n"
+        "print('waiting', flush=True)\n"
+        "try:\n"
+        "    request.waitforcard()\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aioscard.compat", str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "waiting\n"
+        time.sleep(0.3)  # let it block in waitforcard
+        process.send_signal(signal.SIGINT)
+        assert finish(process, timeout=10) == "interrupted\n"
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_waitforcardevent_returns_the_cards_present_after_each_change(
