@@ -6,8 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+python=${PYTHON:-python3}
 packages=(pcscd libpcsclite1 vsmartcard-vpcd)
 missing=()
+# Debian's own python3 needs python3-venv for "python3 -m venv".
+if ! "$python" -c "import ensurepip, venv" 2>/dev/null; then
+    packages+=(python3-venv)
+fi
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
         missing+=("$package")
@@ -23,7 +28,6 @@ if ((${#missing[@]})); then
         "${missing[@]}" >/dev/null
 fi
 
-python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
