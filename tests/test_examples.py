@@ -1,0 +1,183 @@
+"""Every program in ``examples/`` runs, as a user would run it, against the simulator.
+
+Each example runs in a subprocess that inherits the session simulator's
+``PCSCLITE_CSOCK_NAME``; cards are inserted and removed with the plugin's
+fixtures.  ``test_my_app.py`` runs under its own pytest (with its own
+simulator, from the same plugin).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aioscard.testing import DEMO_ATR, Simulator, VirtualCard
+from aioscard.testing.plugin import CardFactory
+
+from .test_cli import Spawned, child_env
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+DEMO_ATR_HEX = " ".join(f"{b:02X}" for b in DEMO_ATR)
+
+
+def run_example(*args: str, module: str | None = None) -> str:
+    """Run an example to completion; return its output (stdout and stderr)."""
+    command = [sys.executable, *(["-m", module] if module else []), *args]
+    done = subprocess.run(
+        command,
+        env=child_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=60,
+        cwd=EXAMPLES.parent,
+    )
+    assert done.returncode == 0, done.stdout
+    return done.stdout
+
+
+def example(name: str) -> str:
+    return str(EXAMPLES / name)
+
+
+def test_every_example_has_a_test() -> None:
+    tested = {
+        "quick_start.py",
+        "wait_for_card.py",
+        "monitor_events.py",
+        "concurrent_readers.py",
+        "transaction.py",
+        "get_response.py",
+        "trio_program.py",
+        "legacy_pyscard.py",
+        "my_app.py",
+        "test_my_app.py",
+    }
+    assert {path.name for path in EXAMPLES.glob("*.py")} == tested
+
+
+def test_quick_start(pcsc_simulator: Simulator, virtual_card: VirtualCard) -> None:
+    out = run_example(example("quick_start.py"))
+    lines = out.splitlines()
+    assert lines[:4] == [f"reader: {name}" for name in pcsc_simulator.reader_names]
+    assert f"ATR: {DEMO_ATR_HEX}" in lines
+    assert re.search(
+        r"^GET CHALLENGE: ([0-9A-F]{2} ){7}[0-9A-F]{2}, SW 9000: Normal processing$", out, re.M
+    )
+
+
+def test_wait_for_card_with_a_card_present(
+    pcsc_simulator: Simulator, virtual_card: VirtualCard
+) -> None:
+    out = run_example(example("wait_for_card.py"), "0.3")
+    assert out.splitlines() == [
+        f"card in {pcsc_simulator.reader_names[0]}: ATR {DEMO_ATR_HEX}",
+        "cancelled: no new card within 0.3 s",  # the card present is not new
+    ]
+
+
+def test_wait_for_card_times_out_without_one(pcsc_simulator: Simulator) -> None:
+    out = run_example(example("wait_for_card.py"), "0.2")
+    assert out.splitlines() == [
+        "timeout: no card within 0.2 s",
+        "cancelled: no new card within 0.2 s",
+    ]
+
+
+def test_monitor_events_reports_what_happens(
+    pcsc_simulator: Simulator, card_factory: CardFactory
+) -> None:
+    names = pcsc_simulator.reader_names
+    card_factory(reader=0)
+    monitor = Spawned([sys.executable, example("monitor_events.py"), "--events", "2"])
+    try:
+        monitor.expect("watching; Ctrl-C stops")
+        card_factory(reader=3)
+        monitor.expect("card inserted")
+        card_factory.remove(3)
+        assert monitor.finish() == 0
+    finally:
+        monitor.close()
+    assert monitor.lines == [
+        *(f"reader: {name}" for name in names),
+        f"card present: {names[0]}: {DEMO_ATR_HEX}",
+        "watching; Ctrl-C stops",
+        f"card inserted in {names[3]}: ATR {DEMO_ATR_HEX}",
+        f"card removed from {names[3]}",
+    ]
+
+
+def test_concurrent_readers(pcsc_simulator: Simulator, card_factory: CardFactory) -> None:
+    for reader in (0, 1, 3):
+        card_factory(reader=reader)
+    out = run_example(example("concurrent_readers.py"), "5")
+    names = pcsc_simulator.reader_names
+    answered = sorted(line for line in out.splitlines() if line.endswith(" answers"))
+    assert answered == [f"{names[i]}: 20 answers" for i in (0, 1, 3)]
+    assert re.search(r"^3 cards, 60 APDUs in \d+\.\d\d s", out, re.M)
+
+
+def test_transaction(virtual_card: VirtualCard) -> None:
+    out = run_example(example("transaction.py"))
+    assert out.splitlines() == [
+        "transaction open",
+        "SELECT: 9000",
+        "VERIFY: 9000",
+        "SELECT FILE: 9000",
+        "READ BINARY: " + " ".join(f"{i:02X}" for i in range(16)) + " 9000",
+        "the other connection's command is still waiting: True",
+        "transaction ended",
+        "then the other connection got its answer: SW 9000",
+    ]
+
+
+def test_get_response_helper(virtual_card: VirtualCard) -> None:
+    out = run_example(example("get_response.py"))
+    assert out.splitlines() == [
+        "helpers off, LONG RESPONSE: 0 bytes, SW 6100 "
+        "(256 or more bytes still available (use GET RESPONSE))",
+        "helpers off, EXACT LENGTH: 0 bytes, SW 6C10 (Wrong Le; exact length is 16)",
+        "helpers on,  LONG RESPONSE: 600 bytes, SW 9000 (Normal processing)",
+        "helpers on,  EXACT LENGTH: 16 bytes, SW 9000 (Normal processing)",
+    ]
+
+
+def test_trio_program(virtual_card: VirtualCard) -> None:
+    out = run_example(example("trio_program.py"))
+    lines = out.splitlines()
+    assert lines[0] == f"ATR: {DEMO_ATR_HEX}"
+    for index, line in enumerate(lines[1:4], 1):
+        assert re.fullmatch(rf"task {index}: ([0-9A-F]{{2}} ){{8}}9000", line)
+    assert lines[4] == "no card event within 1 s: the wait was cancelled cleanly"
+
+
+def test_legacy_pyscard_program_through_the_shim(
+    pcsc_simulator: Simulator, virtual_card: VirtualCard
+) -> None:
+    out = run_example(example("legacy_pyscard.py"), module="aioscard.compat")
+    reader = pcsc_simulator.reader_names[0]
+    assert out.splitlines()[0] == f"readers: {pcsc_simulator.reader_names!r}"
+    assert f"connecting to {reader}" in out
+    assert f"ATR: {DEMO_ATR_HEX}" in out
+    assert re.search(r"^GET CHALLENGE: ([0-9A-F]{2} ){8}90 00$", out, re.M)
+    assert "SELECT of an unknown AID raised: status word 6A82: checking error" in out
+    assert f"disconnecting from {reader}" in out
+
+
+@pytest.mark.timeout(120)
+def test_my_app_tests_pass_under_the_pytest_plugin() -> None:
+    out = run_example(
+        example("test_my_app.py"),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--aioscard-readers",
+        "3",
+        module="pytest",
+    )
+    assert re.search(r"^4 passed", out, re.M), out
