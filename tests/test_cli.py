@@ -40,6 +40,7 @@ from aioscard._cli import (
     EXIT_TIMEOUT,
     EXIT_USAGE,
 )
+from aioscard.monitor import get_watcher
 from aioscard.testing import (
     ATR_T0_T1,
     DEMO_ATR,
@@ -584,8 +585,12 @@ def test_watch_prints_events_until_ctrl_c(
 def test_watch_json_stops_after_count(
     pcsc_simulator: Simulator, card_factory: CardFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    watcher = get_watcher()
+
     def insert_and_remove() -> None:
-        time.sleep(0.5)  # the watch subscribes within milliseconds
+        deadline = time.monotonic() + 10
+        while watcher.subscriber_count < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the watch's reader and card streams are live
         card_factory(reader=2)
         card_factory.remove(2)
 
