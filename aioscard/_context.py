@@ -1,7 +1,8 @@
-"""A PC/SC context bound to the worker thread that owns it."""
+"""A PC/SC context and the thread that runs its calls."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,35 +17,48 @@ T = TypeVar("T")
 
 
 class Context:
-    """One SCARDCONTEXT, established, used and released on one worker thread.
+    """One SCARDCONTEXT, and the thread discipline for using it.
+
+    By default the context is established, used and released on one worker
+    thread, so no PC/SC call ever runs on an event-loop thread.  An *inline*
+    context (``inline=True``, what the synchronous shim uses) instead runs
+    blocking calls (:meth:`call`, :meth:`close`) on the calling thread, as a C
+    program or pyscard would, saving the thread hand-off on every APDU; its
+    coroutine methods still go through a worker.  Either way every job holds the
+    context's lock, so calls on one context never overlap.
 
     The context is established lazily by the first job that needs it and
-    re-established after :meth:`reset` (for instance once pcscd has restarted,
-    since a context from before a restart never works again).  All native state
-    is read and written only on the worker thread.
+    established anew after :meth:`drop` (for instance once pcscd has restarted,
+    since a context from before a restart never works again).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, inline: bool = False) -> None:
         self.worker: Worker | None = None
         self.handle: int | None = None
         self.api: PCSCAPI = get_pcsc()
+        self.inline = inline
+        self._lock = threading.Lock()
 
-    # -- run on the worker thread ---------------------------------------------
+    # -- run by jobs, holding the lock --------------------------------------------
 
     def ensure(self) -> int:
-        """The context handle, establishing it first if needed (worker thread only)."""
+        """The context handle, establishing it first if needed (inside a job only)."""
         if self.handle is None:
             self.handle = self.api.establish_context()
         return self.handle
 
     def drop(self) -> None:
-        """Release the context if there is one, ignoring errors (worker thread only)."""
+        """Release the context if there is one, ignoring errors (inside a job only)."""
         handle, self.handle = self.handle, None
         if handle is not None:
             try:
                 self.api.release_context(handle)
             except Exception:
-                pass
+                pass  # a dead daemon has nothing left to release
+
+    def _locked(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._lock:
+            return fn(*args)
 
     # -- run from the caller ------------------------------------------------------
 
@@ -55,7 +69,7 @@ class Context:
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the context's worker (see :meth:`Worker.run`)."""
-        return await self._worker().run(fn, *args)
+        return await self._worker().run(self._locked, fn, *args)
 
     async def run_to_completion(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the worker even if the caller is cancelled
@@ -63,16 +77,20 @@ class Context:
         worker = self._worker()
         result: T
         with anyio.CancelScope(shield=True):
-            result = await worker.run_to_completion(fn, *args)
+            result = await worker.run_to_completion(self._locked, fn, *args)
         return result
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
         """Queue ``fn(*args)`` on the context's worker without waiting; errors are dropped."""
-        self._worker().submit(fn, *args)
+        self._worker().submit(self._locked, fn, *args)
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` on the context's worker, blocking (see :meth:`Worker.call`)."""
-        return self._worker().call(fn, *args)
+        """Run ``fn(*args)`` and block until it is done: on the calling thread for an
+        inline context, else on the worker (see :meth:`Worker.call`)."""
+        if self.inline:
+            return self._locked(fn, *args)
+        result: T = self._worker().call(self._locked, fn, *args)
+        return result
 
     def _close_job(self, before: Callable[[], None] | None) -> None:
         try:
@@ -84,24 +102,27 @@ class Context:
     async def aclose(self, before: Callable[[], None] | None = None) -> None:
         """Run ``before`` (e.g. a disconnect) then release the context and give the
         worker back.  Shielded from cancellation: it always completes."""
-        worker, self.worker = self.worker, None
-        if worker is None:
+        if self.handle is None and self.worker is None:
             return
+        worker = self._worker()
+        self.worker = None
         try:
             with anyio.CancelScope(shield=True):
-                await worker.run_to_completion(self._close_job, before)
+                await worker.run_to_completion(self._locked, self._close_job, before)
         finally:
             pool.release(worker)
 
     def close(self, before: Callable[[], None] | None = None) -> None:
         """Blocking form of :meth:`aclose`."""
         worker, self.worker = self.worker, None
-        if worker is None:
-            return
         try:
-            worker.call(self._close_job, before)
+            if self.inline:
+                self._locked(self._close_job, before)
+            elif worker is not None:
+                worker.call(self._locked, self._close_job, before)
         finally:
-            pool.release(worker)
+            if worker is not None:
+                pool.release(worker)
 
 
 async def with_context(fn: Callable[[PCSCAPI, int], T]) -> T:

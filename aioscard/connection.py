@@ -180,10 +180,11 @@ class CardConnection(Observable):
     UNPOWER_CARD = C.SCARD_UNPOWER_CARD
     EJECT_CARD = C.SCARD_EJECT_CARD
 
-    def __init__(self, reader: Reader | str) -> None:
+    def __init__(self, reader: Reader | str, *, _inline: bool = False) -> None:
         super().__init__()
         self.reader = str(reader)
-        self._context = Context()
+        # _inline: blocking calls run on the caller's thread (the synchronous shim).
+        self._context = Context(inline=_inline)
         self._handle: int | None = None
         self._protocol = 0  # native bits of the active protocol
         self._atr = b""

@@ -89,7 +89,8 @@ class CardConnection:
     EJECT_CARD = C.SCARD_EJECT_CARD
 
     def __init__(self, reader: object) -> None:
-        core = _core.CardConnection(str(reader))
+        # Blocking calls run on the calling thread, as in pyscard: no hand-off per APDU.
+        core = _core.CardConnection(str(reader), _inline=True)
         self._core = core
         # Armed by entering a with-block: connect on first use unless connect() came first.
         self._autoconnect = False
