@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from aioscard._cli import EXIT_NO_SERVICE, EXIT_OK
+from aioscard._cli import EXIT_INTERRUPTED, EXIT_NO_SERVICE, EXIT_OK
 
-from .test_cli import child_env
+from .test_cli import Spawned, child_env
 
 
 def run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -83,3 +84,20 @@ def test_demo_without_pcscd_says_what_to_install() -> None:
     assert done.returncode == EXIT_NO_SERVICE
     assert "aioscard: error: the simulator could not start" in done.stderr
     assert "apt-get install pcscd vsmartcard-vpcd" in done.stderr
+
+
+def test_ctrl_c_stops_the_demo_and_everything_it_started() -> None:
+    demo = Spawned([sys.executable, "-m", "aioscard", "demo"])
+    try:
+        socket = demo.expect(r"PCSCLITE_CSOCK_NAME=").split("=", 1)[1]
+        pid = re.search(r"pcscd pid (\d+)", demo.expect(r"pcscd pid \d+"))
+        assert pid is not None
+        demo.expect(r"^\[3/9\] Wait for a card")
+        demo.process.send_signal(signal.SIGINT)
+        status = demo.finish()
+    finally:
+        demo.close()
+    assert status == EXIT_INTERRUPTED
+    assert demo.lines[-1] == "aioscard: interrupted"
+    assert not os.path.exists(f"/proc/{pid.group(1)}")
+    assert not os.path.exists(socket)

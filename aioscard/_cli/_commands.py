@@ -60,7 +60,14 @@ __all__ = [
 
 
 async def run_readers(options: argparse.Namespace) -> int:
-    """``aioscard readers``: every reader, its state, the card's ATR and protocols."""
+    """``aioscard readers``: every reader, its state, the card's ATR and protocols.
+
+    Raises:
+        NoReadersException: there are none (exit 3).
+        ServiceUnavailableException: pcscd is not running (exit 4).
+
+    Cancellation: returns at once (Ctrl-C: exit 130).
+    """
     infos = await reader_infos()
     if not infos:
         raise NoReadersException("no smartcard readers found")
@@ -177,7 +184,13 @@ async def run_watch(options: argparse.Namespace) -> int:
 
 
 async def run_atr(options: argparse.Namespace) -> int:
-    """``aioscard atr [HEX]``: explain an ATR given in hex, or the card's in a reader."""
+    """``aioscard atr [HEX]``: explain an ATR given in hex, or the card's in a reader.
+
+    Raises:
+        CLIError: an invalid ATR (exit 2), or no card in the reader (exit 6).
+
+    Cancellation: returns at once.
+    """
     if options.hex:
         text = " ".join(options.hex)
         try:
@@ -262,6 +275,13 @@ async def run_send(options: argparse.Namespace, stdin: TextIO | None = None) -> 
 
     Status words are printed, never an error; a transport error stops the run
     (exit status 1, or the specific one) after printing what went before.
+
+    Raises:
+        CLIError: bad input (exit 2, before any PC/SC call), reader selection errors.
+        SmartcardException: the connection or an exchange failed.
+
+    Cancellation: returns at once; an APDU in flight completes on its worker
+    and the connection is released.
     """
     apdus = _read_apdus(options, sys.stdin if stdin is None else stdin)
     if not apdus:

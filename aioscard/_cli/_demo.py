@@ -151,6 +151,9 @@ def run_demo(out: TextIO | None = None) -> int:
 
     Must be the first PC/SC user of its process (it checks, and says so).
 
+    Cancellation: Ctrl-C stops it at once; the simulator (pcscd, cards, the
+    pyscard program's process) is stopped on the way out.
+
     Raises:
         CLIError: the simulator could not start (exit 4), or a step failed.
         SmartcardException: a PC/SC call failed unexpectedly.

@@ -171,6 +171,9 @@ def run_shell(
 
     Raises:
         SmartcardException, CLIError: the connection could not be made.
+
+    Cancellation: Ctrl-C at the prompt gives a fresh prompt; during a command
+    it drops that command's answer (the APDU completes on its worker).
     """
     source = sys.stdin if stdin is None else stdin
     out = sys.stdout if stdout is None else stdout
