@@ -1,0 +1,457 @@
+"""The aioscard side of the benchmarks: each measurement runs in a process of its own.
+
+``python clients.py MODE ...`` prints one JSON object on its last line of output
+(``events`` prints a line per event instead).  The benchmark (``run.py``) starts
+these with ``PCSCLITE_CSOCK_NAME`` already set, because libpcsclite latches the
+socket path at a process's first PC/SC call, and with the virtual cards in other
+processes.
+
+Modes:
+    transmit-async SECONDS READER...   one event loop, one task and connection per reader
+    transmit-sync SECONDS READER...    the pyscard-shaped shim, one thread per reader
+    transmit-direct SECONDS READER     aioscard.native on the calling thread: no hand-off
+    pingpong SECONDS                   the hand-off alone: no PC/SC call at all
+    events READER COUNT                print "in T" / "out T" per card event (T monotonic)
+    raw-watch READER COUNT             the same from a bare SCardGetStatusChange loop
+    cancel READER COUNT                cancel pending waitforcard() calls, time the resume
+    scale READER WAITERS SUBSCRIBERS IDLE   pending waits at rest: threads, contexts, CPU
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from queue import SimpleQueue
+from typing import Any
+
+import anyio
+
+#: A 4-byte ECHO for the demo card: 80 EE 00 00 04 01 02 03 04 00 -> 01 02 03 04 90 00.
+ECHO = bytes([0x80, 0xEE, 0x00, 0x00, 0x04, 0x01, 0x02, 0x03, 0x04, 0x00])
+WARMUP = 0.2
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this whole process (every thread)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def os_threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def socket_fds() -> int:
+    """Open socket file descriptors of this process (libpcsclite: one per context)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                count += 1
+        except OSError:
+            pass
+    return count
+
+
+def emit(result: dict[str, Any]) -> None:
+    print(json.dumps(result), flush=True)
+
+
+class Window:
+    """The measured window: warm-up first, then ``seconds`` of counting."""
+
+    def __init__(self) -> None:
+        self.measuring = False
+        self.stop = False
+        self.t0 = self.t1 = self.cpu0 = self.cpu1 = 0.0
+
+    def begin(self) -> None:
+        print("begin", flush=True)  # the benchmark samples pcscd's and the cards' CPU
+        self.cpu0, self.t0 = cpu_seconds(), time.perf_counter()
+        self.measuring = True
+
+    def end(self) -> None:
+        self.stop = True
+        self.t1, self.cpu1 = time.perf_counter(), cpu_seconds()
+        print("end", flush=True)
+
+    def result(self, count: int, **extra: Any) -> dict[str, Any]:
+        return {"count": count, "seconds": self.t1 - self.t0, "cpu": self.cpu1 - self.cpu0, **extra}
+
+
+# -- transmit ---------------------------------------------------------------------------
+
+
+def _backend(name: str) -> tuple[str, dict[str, Any]]:
+    if name == "uvloop":
+        return "asyncio", {"use_uvloop": True}
+    return name, {}
+
+
+def transmit_async(seconds: float, readers: list[str], loop: str) -> None:
+    import aioscard
+
+    window = Window()
+    counts = [0] * len(readers)
+
+    async def pump(index: int, connection: aioscard.CardConnection) -> None:
+        transmit = connection.transmit
+        n = 0
+        while not window.stop:
+            await transmit(ECHO)
+            if window.measuring:
+                n += 1
+        counts[index] = n
+
+    async def main() -> None:
+        connections = [aioscard.CardConnection(name) for name in readers]
+        for connection in connections:
+            await connection.connect()
+        try:
+            async with anyio.create_task_group() as tg:
+                for index, connection in enumerate(connections):
+                    tg.start_soon(pump, index, connection)
+                await anyio.sleep(WARMUP)
+                window.begin()
+                await anyio.sleep(seconds)
+                window.end()
+        finally:
+            for connection in connections:
+                await connection.release()
+
+    backend, options = _backend(loop)
+    anyio.run(main, backend=backend, backend_options=options)
+    emit(window.result(sum(counts), threads=threading.active_count()))
+
+
+def transmit_sync(seconds: float, readers: list[str]) -> None:
+    from aioscard.compat.System import readers as list_readers
+
+    window = Window()
+    counts = [0] * len(readers)
+    by_name = {str(reader): reader for reader in list_readers()}
+    connections = [by_name[name].createConnection() for name in readers]
+    for connection in connections:
+        connection.connect()
+    command = list(ECHO)  # what a pyscard program passes
+
+    def pump(index: int) -> None:
+        transmit = connections[index].transmit
+        n = 0
+        while not window.stop:
+            transmit(command)
+            if window.measuring:
+                n += 1
+        counts[index] = n
+
+    threads = [threading.Thread(target=pump, args=(i,)) for i in range(len(readers))]
+    for thread in threads:
+        thread.start()
+    time.sleep(WARMUP)
+    window.begin()
+    time.sleep(seconds)
+    window.end()
+    for thread in threads:
+        thread.join()
+    for connection in connections:
+        connection.disconnect()
+    emit(window.result(sum(counts)))
+
+
+def transmit_direct(seconds: float, reader: str) -> None:
+    from aioscard.native import constants as C
+    from aioscard.native import get_pcsc
+
+    api = get_pcsc()
+    context = api.establish_context()
+    handle, protocol = api.connect(
+        context, reader, C.SCARD_SHARE_SHARED, C.SCARD_PROTOCOL_T0 | C.SCARD_PROTOCOL_T1
+    )
+    window = Window()
+    transmit = api.transmit
+    deadline = time.perf_counter() + WARMUP
+    while time.perf_counter() < deadline:
+        transmit(handle, protocol, ECHO)
+    window.begin()
+    deadline = window.t0 + seconds
+    n = 0
+    while time.perf_counter() < deadline:
+        transmit(handle, protocol, ECHO)
+        n += 1
+    window.end()
+    api.disconnect(handle, C.SCARD_LEAVE_CARD)
+    api.release_context(context)
+    emit(window.result(n))
+
+
+# -- the hand-off alone ------------------------------------------------------------------
+
+
+def _noop() -> None:
+    pass
+
+
+def _timed_loop(seconds: float, step: Callable[[], Awaitable[None]]) -> Callable[[], Any]:
+    async def run() -> tuple[int, float, float]:
+        end = time.perf_counter() + WARMUP
+        while time.perf_counter() < end:
+            await step()
+        cpu0, t0 = cpu_seconds(), time.perf_counter()
+        end = t0 + seconds
+        n = 0
+        while time.perf_counter() < end:
+            await step()
+            n += 1
+        return n, time.perf_counter() - t0, cpu_seconds() - cpu0
+
+    return run
+
+
+def pingpong(seconds: float) -> None:
+    """Round trips loop -> thread -> loop with nothing in between.
+
+    ``raw``: a bare SimpleQueue + call_soon_threadsafe pair (the floor of any
+    asyncio <-> thread hand-off); ``worker``: aioscard's Worker.run; ``call``:
+    aioscard's blocking Worker.call from a plain thread (the shim's hand-off).
+    """
+    from aioscard._worker import pool
+
+    results: dict[str, Any] = {}
+    jobs: SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None]
+    jobs = SimpleQueue()
+
+    def raw_thread() -> None:
+        while (item := jobs.get()) is not None:
+            loop, future = item
+            loop.call_soon_threadsafe(future.set_result, None)
+
+    async def raw_step() -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        jobs.put((loop, future))
+        await future
+
+    thread = threading.Thread(target=raw_thread, daemon=True)
+    thread.start()
+    n, wall, cpu = asyncio.run(_timed_loop(seconds, raw_step)())
+    jobs.put(None)
+    thread.join()
+    results["raw"] = {"count": n, "seconds": wall, "cpu": cpu}
+
+    worker = pool.acquire()
+
+    async def worker_step() -> None:
+        await worker.run(_noop)
+
+    n, wall, cpu = asyncio.run(_timed_loop(seconds, worker_step)())
+    results["worker"] = {"count": n, "seconds": wall, "cpu": cpu}
+
+    end = time.perf_counter() + WARMUP
+    while time.perf_counter() < end:
+        worker.call(_noop)
+    cpu0, t0 = cpu_seconds(), time.perf_counter()
+    end = t0 + seconds
+    n = 0
+    while time.perf_counter() < end:
+        worker.call(_noop)
+        n += 1
+    results["call"] = {
+        "count": n,
+        "seconds": time.perf_counter() - t0,
+        "cpu": cpu_seconds() - cpu0,
+    }
+    pool.release(worker)
+    emit(results)
+
+
+# -- events --------------------------------------------------------------------------------
+
+
+def events(reader: str, count: int) -> None:
+    from aioscard.monitor import CardInserted, CardRemoved, card_events
+
+    async def main() -> None:
+        seen = 0
+        async with card_events([reader], initial=False) as stream:
+            print("ready", flush=True)
+            async for event in stream:
+                now = time.monotonic()
+                if isinstance(event, CardInserted):
+                    print(f"in {now:.6f}", flush=True)
+                    seen += 1
+                    if seen >= count:
+                        return
+                elif isinstance(event, CardRemoved):
+                    print(f"out {now:.6f}", flush=True)
+
+    anyio.run(main)
+
+
+def raw_watch(reader: str, count: int) -> None:
+    """The reference waiter when the C program is not built: a bare blocking loop."""
+    from aioscard.native import ReaderState, get_pcsc
+    from aioscard.native import constants as C
+
+    api = get_pcsc()
+    context = api.establish_context()
+    state = api.get_status_change(context, 0, [ReaderState(reader, C.SCARD_STATE_UNAWARE)])[0]
+    present = bool(state.event_state & C.SCARD_STATE_PRESENT)
+    print(f"ready {'present' if present else 'empty'}", flush=True)
+    seen = 0
+    while seen < count:
+        current = state.event_state & ~C.SCARD_STATE_CHANGED
+        state = api.get_status_change(context, C.INFINITE, [ReaderState(reader, current)])[0]
+        now = time.monotonic()
+        if bool(state.event_state & C.SCARD_STATE_PRESENT) != present:
+            present = not present
+            print(f"{'in' if present else 'out'} {now:.6f}", flush=True)
+            seen += present
+    api.release_context(context)
+
+
+# -- cancellation ----------------------------------------------------------------------------
+
+
+def cancel(reader: str, count: int) -> None:
+    """Cancel a pending ``waitforcard()`` ``count`` times; time until the caller resumes.
+
+    ``last``: the waiter is the watcher's only subscriber, so resuming includes
+    stopping the watcher (SCardCancel, join, release).  ``shared``: another
+    subscriber keeps the watcher running (the common case in an application).
+    """
+    import aioscard
+    from aioscard.monitor import card_events, get_watcher
+
+    watcher = get_watcher()
+
+    async def once() -> float:
+        scope = anyio.CancelScope()
+        resumed = anyio.Event()
+        stamp = [0.0]
+        request = aioscard.CardRequest(newcardonly=True, readers=[reader], timeout=None)
+
+        async def wait() -> None:
+            with scope:
+                await request.waitforcard()
+            stamp[0] = time.perf_counter()
+            resumed.set()
+
+        async with anyio.create_task_group() as tg:
+            before = watcher.subscriber_count
+            tg.start_soon(wait)
+            # The watcher offers no event for "subscribed": poll its state.
+            while watcher.subscriber_count <= before or not watcher.has_context:  # noqa: ASYNC110
+                await anyio.sleep(0.001)
+            await anyio.sleep(0.02)  # well into its wait: the watcher has synced
+            started = time.perf_counter()
+            scope.cancel()
+            await resumed.wait()
+        return stamp[0] - started
+
+    async def main() -> dict[str, list[float]]:
+        last = [await once() for _ in range(count)]
+        async with card_events(initial=False):
+            shared = [await once() for _ in range(count)]
+        return {"last": last, "shared": shared}
+
+    samples = anyio.run(main)
+    emit({name: sorted(values) for name, values in samples.items()})
+
+
+# -- scale at rest -----------------------------------------------------------------------------
+
+
+def scale(reader: str, waiters: int, subscribers: int, idle: float) -> None:
+    import aioscard
+    from aioscard._worker import pool
+    from aioscard.monitor import card_events, get_watcher
+
+    watcher = get_watcher()
+    result: dict[str, Any] = {}
+
+    async def wait_for_card() -> None:
+        request = aioscard.CardRequest(newcardonly=True, readers=[reader], timeout=None)
+        await request.waitforcard()
+
+    async def listen() -> None:
+        async with card_events(initial=False) as stream:
+            async for _ in stream:
+                pass
+
+    async def main() -> None:
+        base_threads, base_sockets, base_rss = os_threads(), socket_fds(), rss_kib()
+        async with anyio.create_task_group() as tg:
+            started = time.perf_counter()
+            for _ in range(waiters):
+                tg.start_soon(wait_for_card)
+            for _ in range(subscribers):
+                tg.start_soon(listen)
+            while watcher.subscriber_count < waiters + subscribers:  # noqa: ASYNC110
+                await anyio.sleep(0.01)
+            result["setup_seconds"] = time.perf_counter() - started
+            await anyio.sleep(0.5)  # let set-up work (one-shot workers) settle
+            cpu0, t0 = cpu_seconds(), time.perf_counter()
+            await anyio.sleep(idle)
+            cpu, wall = cpu_seconds() - cpu0, time.perf_counter() - t0
+            result.update(
+                pending=watcher.subscriber_count,
+                threads=os_threads(),
+                base_threads=base_threads,
+                python_threads=threading.active_count(),
+                watcher_threads=len(watcher.threads),
+                worker_threads=pool.live_workers,
+                contexts=socket_fds() - base_sockets,
+                watcher_context=watcher.has_context,
+                rss_kib=rss_kib(),
+                base_rss_kib=base_rss,
+                idle_cpu=cpu,
+                idle_seconds=wall,
+            )
+            tg.cancel_scope.cancel()
+        result["teardown_threads"] = len(watcher.threads)
+
+    anyio.run(main)
+    emit(result)
+
+
+def main(argv: list[str]) -> int:
+    mode, args = argv[1], argv[2:]
+    if mode == "transmit-async":
+        loop = os.environ.get("BENCH_LOOP", "asyncio")
+        transmit_async(float(args[0]), args[1:], loop)
+    elif mode == "transmit-sync":
+        transmit_sync(float(args[0]), args[1:])
+    elif mode == "transmit-direct":
+        transmit_direct(float(args[0]), args[1])
+    elif mode == "pingpong":
+        pingpong(float(args[0]))
+    elif mode == "events":
+        events(args[0], int(args[1]))
+    elif mode == "raw-watch":
+        raw_watch(args[0], int(args[1]))
+    elif mode == "cancel":
+        cancel(args[0], int(args[1]))
+    elif mode == "scale":
+        scale(args[0], int(args[1]), int(args[2]), float(args[3]))
+    else:
+        print(f"unknown mode {mode!r}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
