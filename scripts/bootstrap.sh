@@ -31,5 +31,14 @@ fi
 if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>/dev/null || true
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,dev,testing]"
+# Build-backend chatter (editable-install notices) would bury the demo's output: keep the
+# log, and show it only if the install fails.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >"$log" 2>&1 || true
+if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,dev,testing]" \
+    >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "bootstrap: pip install failed" >&2
+    exit 1
+fi
