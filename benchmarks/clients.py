@@ -10,6 +10,7 @@ Modes:
     transmit-async SECONDS READER...   one event loop, one task and connection per reader
     transmit-sync SECONDS READER...    the pyscard-shaped shim, one thread per reader
     transmit-direct SECONDS READER     aioscard.native on the calling thread: no hand-off
+    breakdown SECONDS READER KIND      one round trip's parts (KIND: asyncio, uvloop, trio, sync)
     pingpong SECONDS                   the hand-off alone: no PC/SC call at all
     events READER COUNT                print "in T" / "out T" per card event (T monotonic)
     raw-watch READER COUNT             the same from a bare SCardGetStatusChange loop
@@ -23,6 +24,7 @@ import asyncio
 import json
 import os
 import resource
+import statistics
 import sys
 import threading
 import time
@@ -41,6 +43,12 @@ def cpu_seconds() -> float:
     """User + system CPU of this whole process (every thread)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def kernel_usage() -> tuple[float, int]:
+    """System CPU seconds and context switches of this whole process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_stime, usage.ru_nvcsw + usage.ru_nivcsw
 
 
 def rss_kib() -> int:
@@ -78,19 +86,30 @@ class Window:
         self.measuring = False
         self.stop = False
         self.t0 = self.t1 = self.cpu0 = self.cpu1 = 0.0
+        self.kernel0: tuple[float, int] = (0.0, 0)
+        self.kernel1: tuple[float, int] = (0.0, 0)
 
     def begin(self) -> None:
         print("begin", flush=True)  # the benchmark samples pcscd's and the cards' CPU
+        self.kernel0 = kernel_usage()
         self.cpu0, self.t0 = cpu_seconds(), time.perf_counter()
         self.measuring = True
 
     def end(self) -> None:
         self.stop = True
         self.t1, self.cpu1 = time.perf_counter(), cpu_seconds()
+        self.kernel1 = kernel_usage()
         print("end", flush=True)
 
     def result(self, count: int, **extra: Any) -> dict[str, Any]:
-        return {"count": count, "seconds": self.t1 - self.t0, "cpu": self.cpu1 - self.cpu0, **extra}
+        return {
+            "count": count,
+            "seconds": self.t1 - self.t0,
+            "cpu": self.cpu1 - self.cpu0,
+            "sys": self.kernel1[0] - self.kernel0[0],
+            "switches": self.kernel1[1] - self.kernel0[1],
+            **extra,
+        }
 
 
 # -- transmit ---------------------------------------------------------------------------
@@ -196,6 +215,68 @@ def transmit_direct(seconds: float, reader: str) -> None:
     api.disconnect(handle, C.SCARD_LEAVE_CARD)
     api.release_context(context)
     emit(window.result(n))
+
+
+# -- where the time of one round trip goes -------------------------------------------------
+
+
+def breakdown(seconds: float, reader: str, kind: str) -> None:
+    """Timestamps around each round trip: caller -> worker -> SCardTransmit -> caller.
+
+    The native library's ``transmit`` is wrapped (in this process only) to note when
+    the worker starts and ends the C call; the caller notes when it called and when
+    it resumed.  Medians, in microseconds.
+    """
+    from aioscard.native import get_pcsc
+
+    api: Any = get_pcsc()
+    inner = api.transmit
+    marks: list[tuple[float, float]] = []
+    clock = time.perf_counter
+
+    def timed(handle: int, protocol: int, command: bytes) -> bytes:
+        start = clock()
+        raw: bytes = inner(handle, protocol, command)
+        marks.append((start, clock()))
+        return raw
+
+    api.transmit = timed
+    calls: list[tuple[float, float]] = []
+    if kind == "sync":
+        from aioscard.compat.System import readers as list_readers
+
+        connection = next(r for r in list_readers() if str(r) == reader).createConnection()
+        connection.connect()
+        command = list(ECHO)
+        end = clock() + WARMUP + seconds
+        while clock() < end:
+            t0 = clock()
+            connection.transmit(command)
+            calls.append((t0, clock()))
+        connection.disconnect()
+    else:
+        import aioscard
+
+        async def main() -> None:
+            async with aioscard.CardConnection(reader) as connection:
+                end = clock() + WARMUP + seconds
+                while clock() < end:
+                    t0 = clock()
+                    await connection.transmit(ECHO)
+                    calls.append((t0, clock()))
+
+        backend, options = _backend(kind)
+        anyio.run(main, backend=backend, backend_options=options)
+    pairs = list(zip(calls, marks, strict=True))[len(calls) // 10 :]  # drop the warm-up
+    emit(
+        {
+            "to_worker": statistics.median(m[0] - c[0] for c, m in pairs) * 1e6,
+            "transmit": statistics.median(m[1] - m[0] for c, m in pairs) * 1e6,
+            "back": statistics.median(c[1] - m[1] for c, m in pairs) * 1e6,
+            "total": statistics.median(c[1] - c[0] for c, m in pairs) * 1e6,
+            "count": len(pairs),
+        }
+    )
 
 
 # -- the hand-off alone ------------------------------------------------------------------
@@ -437,6 +518,8 @@ def main(argv: list[str]) -> int:
         transmit_sync(float(args[0]), args[1:])
     elif mode == "transmit-direct":
         transmit_direct(float(args[0]), args[1])
+    elif mode == "breakdown":
+        breakdown(float(args[0]), args[1], args[2])
     elif mode == "pingpong":
         pingpong(float(args[0]))
     elif mode == "events":

@@ -72,17 +72,26 @@ def transmit(seconds: float, names: list[str]) -> dict[str, Any]:
         thread.start()
     time.sleep(WARMUP)
     print("begin", flush=True)  # the benchmark samples pcscd's and the cards' CPU
+    before = resource.getrusage(resource.RUSAGE_SELF)
     cpu0, t0 = cpu_seconds(), time.perf_counter()
     state["measuring"] = True
     time.sleep(seconds)
     state["stop"] = True
     t1, cpu1 = time.perf_counter(), cpu_seconds()
+    after = resource.getrusage(resource.RUSAGE_SELF)
     print("end", flush=True)
     for thread in threads:
         thread.join()
     for connection in connections:
         connection.disconnect()
-    return {"count": sum(counts), "seconds": t1 - t0, "cpu": cpu1 - cpu0}
+    switches = after.ru_nvcsw + after.ru_nivcsw - before.ru_nvcsw - before.ru_nivcsw
+    return {
+        "count": sum(counts),
+        "seconds": t1 - t0,
+        "cpu": cpu1 - cpu0,
+        "sys": after.ru_stime - before.ru_stime,
+        "switches": switches,
+    }
 
 
 def scale(reader: str, waiters: int, idle: float) -> dict[str, Any]:

@@ -360,6 +360,8 @@ def run_client(
 class Sample:
     rate: float  # round trips per second
     cpu_us: float  # client CPU per round trip, microseconds
+    sys_us: float  # of which in the kernel
+    switches: float  # client context switches per round trip
     helper_us: float  # pcscd + card processes CPU per round trip, microseconds
 
 
@@ -379,6 +381,8 @@ def measure(bench: Bench, client: Client) -> None:
         Sample(
             rate=count / float(result["seconds"]),
             cpu_us=float(result["cpu"]) / count * 1e6,
+            sys_us=float(result.get("sys", 0.0)) / count * 1e6,
+            switches=float(result.get("switches", 0)) / count,
             helper_us=helper / count * 1e6,
         )
     )
@@ -514,21 +518,59 @@ def run_rounds(bench: Bench, settings: Settings, groups: Sequence[list[Client]])
 def transmit_table(clients: list[Client], reference_names: dict[str, str]) -> str:
     """``reference_names``: client name -> the column title of the ratios against it."""
     references = [c for c in clients if c.name in reference_names and c.samples]
-    header = ["client", "round trips/s", "client CPU/RT (us)", "pcscd+cards CPU/RT (us)"]
+    header = [
+        "client",
+        "round trips/s",
+        "client CPU/RT (us)",
+        "of which kernel (us)",
+        "context switches/RT",
+        "pcscd+cards CPU/RT (us)",
+    ]
     header += [reference_names[ref.name] for ref in references]
     rows = []
     for client in clients:
         if not client.samples:
-            rows.append([client.name, client.note or "skipped", "-", "-"] + ["-"] * len(references))
+            skipped = [client.name, client.note or "skipped"]
+            rows.append(skipped + ["-"] * (len(header) - 2))
             continue
         row = [
             client.name,
             spread([s.rate for s in client.samples]),
             spread([s.cpu_us for s in client.samples]),
+            spread([s.sys_us for s in client.samples]),
+            spread([s.switches for s in client.samples], 1),
             spread([s.helper_us for s in client.samples]),
         ]
         row += [spread(ratios(client, ref), 2) for ref in references]
         rows.append(row)
+    return table(header, rows)
+
+
+BREAKDOWN_KINDS = {
+    "asyncio": "aioscard async (asyncio)",
+    "uvloop": "aioscard async (uvloop)",
+    "trio": "aioscard async (trio)",
+    "sync": "aioscard sync shim",
+}
+
+
+def breakdown_table(results: dict[str, list[dict[str, Any]]]) -> str:
+    rows = []
+    for kind, name in BREAKDOWN_KINDS.items():
+        runs = results.get(kind, [])
+        if not runs:
+            continue
+        rows.append(
+            [name]
+            + [spread([r[key] for r in runs]) for key in ("to_worker", "transmit", "back", "total")]
+        )
+    header = [
+        "client",
+        "call -> worker starts SCardTransmit (us)",
+        "SCardTransmit on the worker (us)",
+        "SCardTransmit returns -> caller resumes (us)",
+        "whole call (us)",
+    ]
     return table(header, rows)
 
 
@@ -717,9 +759,12 @@ def _scale_row(name: str, result: dict[str, Any]) -> list[str]:
 # -- table 6: import and install ------------------------------------------------------------------
 
 
-def import_time(python: str, module: str, repeats: int) -> list[float]:
+def import_time(python: str, module: str, repeats: int, before: str = "") -> list[float]:
+    """Milliseconds ``import module`` takes in a fresh interpreter (after ``before``)."""
+    prelude = f"import {before}; " if before else ""
     code = (
-        "import time; t = time.perf_counter(); import "
+        prelude
+        + "import time; t = time.perf_counter(); import "
         + module
         + "; print(time.perf_counter() - t)"
     )
@@ -885,6 +930,7 @@ def main(argv: Sequence[str]) -> int:
         one = clients_one_reader(settings, c_skip, pyscard_skip)
         four = clients_four_readers(settings, c_skip, pyscard_skip)
         pings: list[dict[str, Any]] = []
+        parts: dict[str, list[dict[str, Any]]] = {}
         if {1, 2} & settings.sections:
             groups = ([one] if 1 in settings.sections else []) + (
                 [four] if 2 in settings.sections else []
@@ -896,11 +942,29 @@ def main(argv: Sequence[str]) -> int:
                         bench, [PY, str(HERE / "clients.py"), "pingpong", str(settings.seconds)]
                     )
                     pings.append(ping)
+                    for kind in BREAKDOWN_KINDS:
+                        part, _ = run_client(
+                            bench,
+                            [
+                                PY,
+                                str(HERE / "clients.py"),
+                                "breakdown",
+                                str(settings.seconds),
+                                bench.readers[0],
+                                kind,
+                            ],
+                        )
+                        parts.setdefault(kind, []).append(part)
         if 1 in settings.sections:
             body = transmit_table(
                 one,
                 {"C loop over SCardTransmit": "x C", "pyscard `connection.transmit`": "x pyscard"},
             )
+            body += (
+                "\n\nWhere one round trip's time goes (medians per call; the C call is"
+                " timed on the worker by wrapping the native `transmit`):\n\n"
+            )
+            body += breakdown_table(parts)
             body += "\n\nThe hand-off alone, measured in the same run:\n\n" + pingpong_table(pings)
             add("1. One reader: 4-byte ECHO round trips", body)
             c_ref, aio, shim, pys = one[0], one[1], one[4], one[5]
@@ -951,22 +1015,20 @@ def main(argv: Sequence[str]) -> int:
     if 6 in settings.sections:
         rows = []
         repeats = settings.import_repeats
-        for label, python, module in (
-            ("aioscard", PY, "aioscard"),
-            ("aioscard.compat (the shim)", PY, "aioscard.compat"),
-            ("pyscard", str(PYSCARD_VENV / "bin" / "python"), "smartcard"),
-            (
-                "pyscard `smartcard.System`",
-                str(PYSCARD_VENV / "bin" / "python"),
-                "smartcard.System",
-            ),
+        pyscard_python = str(PYSCARD_VENV / "bin" / "python")
+        for label, python, module, before in (
+            ("`import aioscard`", PY, "aioscard", ""),
+            ("`import asyncio` (the stdlib part of it)", PY, "asyncio", ""),
+            ("`import aioscard` after `import asyncio`", PY, "aioscard", "asyncio"),
+            ("`import aioscard.compat`", PY, "aioscard.compat", ""),
+            ("`import smartcard` (pyscard)", pyscard_python, "smartcard", ""),
+            ("`import smartcard.System` (pyscard)", pyscard_python, "smartcard.System", ""),
         ):
-            if label.startswith("pyscard") and pyscard_skip:
-                rows.append([f"`import {module}`", pyscard_skip])
+            if python == pyscard_python and pyscard_skip:
+                rows.append([label, pyscard_skip])
                 continue
-            rows.append(
-                [f"`import {module}`", spread(import_time(python, module, repeats), 1, " ms")]
-            )
+            values = import_time(python, module, repeats, before)
+            rows.append([label, spread(values, 1, " ms")])
         body = table(["import", "time (median, range)"], rows)
         if settings.install:
             body += (

@@ -4,8 +4,9 @@
  *       One thread per reader, each with its own SCARDCONTEXT (pcsc-lite's rule)
  *       and a shared connection, sends the 4-byte ECHO (80 EE 00 00 04 01 02 03 04 00)
  *       in a loop for SECONDS after a short warm-up.  Prints "begin" and "end" around
- *       the measured window, then one JSON line: {"count": N, "seconds": S, "cpu": C}
- *       with C the process's user+system CPU seconds over the window.
+ *       the measured window, then one JSON line with the round trips, the window's
+ *       seconds, the process's CPU seconds (user + system), its system CPU seconds
+ *       and its context switches over the window.
  *
  *   transmit_bench watch READER COUNT
  *       Blocks in SCardGetStatusChange(INFINITE) on READER and prints
@@ -36,11 +37,8 @@ static double now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double cpu_seconds(void) {
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
-    return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 +
-           (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+static double seconds_of(struct timeval tv) {
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
 static void die(const char *what, LONG rv) {
@@ -118,11 +116,14 @@ static int run_transmit(double seconds, int readers, char **names) {
     sleep_seconds(WARMUP_SECONDS);
     printf("begin\n"); /* the benchmark samples pcscd's and the cards' CPU */
     fflush(stdout);
-    double cpu0 = cpu_seconds(), t0 = now();
+    struct rusage before, after;
+    getrusage(RUSAGE_SELF, &before);
+    double t0 = now();
     __atomic_store_n(&measuring, 1, __ATOMIC_SEQ_CST);
     sleep_seconds(seconds);
     __atomic_store_n(&measuring, 2, __ATOMIC_SEQ_CST);
-    double t1 = now(), cpu1 = cpu_seconds();
+    double t1 = now();
+    getrusage(RUSAGE_SELF, &after);
     printf("end\n");
     fflush(stdout);
     long total = 0;
@@ -130,7 +131,11 @@ static int run_transmit(double seconds, int readers, char **names) {
         pthread_join(workers[i].thread, NULL);
         total += workers[i].count;
     }
-    printf("{\"count\": %ld, \"seconds\": %.6f, \"cpu\": %.6f}\n", total, t1 - t0, cpu1 - cpu0);
+    double sys = seconds_of(after.ru_stime) - seconds_of(before.ru_stime);
+    double cpu = seconds_of(after.ru_utime) - seconds_of(before.ru_utime) + sys;
+    long switches = after.ru_nvcsw + after.ru_nivcsw - before.ru_nvcsw - before.ru_nivcsw;
+    printf("{\"count\": %ld, \"seconds\": %.6f, \"cpu\": %.6f, \"sys\": %.6f, \"switches\": %ld}\n",
+           total, t1 - t0, cpu, sys, switches);
     return 0;
 }
 
