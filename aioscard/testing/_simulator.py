@@ -68,6 +68,8 @@ _DRIVER_CANDIDATES = (
 _SD_LISTEN_FDS_START = 3
 _READY_MARK = b"daemon ready"
 _STOP_GRACE = 5.0
+# A normal power-up takes one or two presence polls (400 ms each), more on a loaded machine.
+_RESEAT_AFTER = 2.0
 _PR_SET_PDEATHSIG = 1
 # Variables a parent under systemd may carry that must not reach our pcscd.
 _SYSTEMD_VARIABLES = ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET")
@@ -450,7 +452,7 @@ class Simulator:
                 raise SimulatorError(f"reader {reader} already holds {present!r}")
             self._insert_card(card, reader, wait=False, timeout=timeout)
             self._cards[reader] = card
-        if wait and not card.wait_powered(timeout):
+        if wait and not self._await_power(card, reader, timeout):
             self.remove(reader, wait=False)
             raise TimeoutError(f"pcscd did not power {card.name} within {timeout} s")
         return card
@@ -486,8 +488,27 @@ class Simulator:
 
     def _insert_card(self, card: VirtualCard, reader: int, *, wait: bool, timeout: float) -> None:
         card.insert(self.ports[reader], timeout=timeout)
-        if wait and not card.wait_powered(timeout):
+        if wait and not self._await_power(card, reader, timeout):
             raise SimulatorError(f"pcscd did not power {card.name} within {timeout} s")
+
+    def _await_power(self, card: VirtualCard, reader: int, timeout: float) -> bool:
+        """Wait until pcscd has powered ``card``, re-seating it if pcscd gave up on it.
+
+        pcscd sometimes fails to power a card that comes back right after a
+        removal (it logs "Error powering up card") and then never tries again
+        while the card stays; a person would pull the card and push it back in,
+        and so does this.  False if not powered within ``timeout``.
+        """
+        deadline = time.monotonic() + timeout
+        while not card.wait_powered(min(_RESEAT_AFTER, max(0.0, deadline - time.monotonic()))):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            logger.info("pcscd did not power %s; re-seating it", card.name)
+            card.remove()
+            card.wait_removed(min(1.0, remaining))
+            card.insert(self.ports[reader], timeout=max(0.1, deadline - time.monotonic()))
+        return True
 
     def _write_owner(self, directory: str, pcscd_pid: int | None) -> None:
         # Lets a later simulator tell a directory of a dead run from a live one.
