@@ -35,11 +35,13 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
         "| aioscard `await connection.transmit` (asyncio) |",
         "| aioscard sync shim `connection.transmit` |",
         "| aioscard `Worker.run` (the async hand-off) |",
+        "| aioscard async (asyncio) |",
         "| aioscard, one asyncio loop, 4 tasks |",
         "| insertion |",
         "| the last subscriber (stops the watcher: SCardCancel + join) |",
         "| aioscard (one asyncio loop) |",
         "| `import aioscard` |",
+        "| `import aioscard` after `import asyncio` |",
     ],
 )
 def test_smoke_prints_each_table_row(smoke: tuple[str, Path], row: str) -> None:
