@@ -8,14 +8,11 @@ pcscd's presence poll), and tests wait for events, never for time.
 from __future__ import annotations
 
 import asyncio
-import functools
-import os
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AsyncExitStack
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
 import pytest
@@ -42,6 +39,8 @@ from aioscard.monitor import (
 from aioscard.testing import ATR_T0, DEMO_ATR, MASKABLE_ATR, Simulator
 from aioscard.testing.plugin import CardFactory
 
+from ._support import off_loop, pcscd_connections, thread_ids
+
 pytestmark = pytest.mark.anyio
 
 T = TypeVar("T")
@@ -62,38 +61,9 @@ def watcher_is_idle_around_each_test() -> Iterator[None]:
     assert not get_watcher().running, "a test left the watcher running"
 
 
-async def off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking simulator call on a worker thread."""
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
-
-
 async def next_event(events: EventStream[E], within: float = 3.0) -> E:
     with anyio.fail_after(within):
         return await events.__anext__()
-
-
-def pcscd_connections(simulator: Simulator) -> int:
-    """How many sockets of this process are connected to the simulator's pcscd:
-    one per open PC/SC context (libpcsclite opens a connection per context)."""
-    count = 0
-    for entry in os.listdir("/proc/self/fd"):
-        try:
-            if not os.readlink(f"/proc/self/fd/{entry}").startswith("socket:"):
-                continue
-            sock = socket.socket(fileno=os.dup(int(entry)))
-        except OSError:
-            continue
-        with sock:
-            try:
-                if sock.family == socket.AF_UNIX and sock.getpeername() == simulator.socket_path:
-                    count += 1
-            except OSError:
-                pass
-    return count
-
-
-def thread_ids() -> set[int | None]:
-    return {thread.ident for thread in threading.enumerate()}
 
 
 def watcher_threads() -> list[threading.Thread]:

@@ -9,13 +9,9 @@ or PC/SC context behind.
 from __future__ import annotations
 
 import asyncio
-import functools
-import os
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import TypeVar
 
 import anyio
 import pytest
@@ -32,6 +28,8 @@ from aioscard import (
 from aioscard.monitor import CardInserted, ServiceLost, ServiceRestored, card_events, get_watcher
 from aioscard.testing import ATR_T0, DEMO_ATR, MASKABLE_ATR, Simulator
 from aioscard.testing.plugin import CardFactory
+
+from ._support import off_loop, pcscd_connections, thread_ids
 
 T = TypeVar("T")
 
@@ -55,40 +53,12 @@ def names(pcsc_simulator: Simulator) -> list[str]:
     return pcsc_simulator.reader_names
 
 
-async def off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking simulator call on a worker thread."""
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
-
-
 async def subscribers_reach(count: int) -> None:
     """Wait until the waits just started have subscribed to the watcher: a task
     blocked in ``waitforcard`` has subscribed before it blocks."""
     with anyio.fail_after(3):
         await anyio.wait_all_tasks_blocked()
     assert get_watcher().subscriber_count == count
-
-
-def pcscd_connections(simulator: Simulator) -> int:
-    """Sockets of this process connected to the simulator's pcscd: one per PC/SC context."""
-    count = 0
-    for entry in os.listdir("/proc/self/fd"):
-        try:
-            if not os.readlink(f"/proc/self/fd/{entry}").startswith("socket:"):
-                continue
-            sock = socket.socket(fileno=os.dup(int(entry)))
-        except OSError:
-            continue
-        with sock:
-            try:
-                if sock.family == socket.AF_UNIX and sock.getpeername() == simulator.socket_path:
-                    count += 1
-            except OSError:
-                pass
-    return count
-
-
-def thread_ids() -> set[int | None]:
-    return {thread.ident for thread in threading.enumerate()}
 
 
 # -- waitforcard ----------------------------------------------------------------------------------
