@@ -38,7 +38,11 @@ _ERRORS = "surrogateescape"  # reader names round-trip even if not valid UTF-8
 def _encode(name: str, what: str) -> bytes:
     if not isinstance(name, str):
         raise TypeError(f"{what} must be a str, not {type(name).__name__}")
-    raw = name.encode(_ENCODING, _ERRORS)
+    try:
+        raw = name.encode(_ENCODING, _ERRORS)
+    except UnicodeEncodeError:
+        # A lone surrogate that did not come from decoding bytes (surrogateescape).
+        raise ValueError(f"{what} cannot be encoded as {_ENCODING}: {name!r}") from None
     if b"\0" in raw:
         raise ValueError(f"{what} must not contain a NUL character: {name!r}")
     return raw
@@ -56,8 +60,35 @@ def _dword(value: int, what: str) -> int:
     return value
 
 
+def _bounds(ffi: cffi.FFI, ctype: str) -> range:
+    """The values a C integer type holds (handles are signed on some platforms)."""
+    bits = 8 * ffi.sizeof(ctype)
+    if int(ffi.cast(ctype, -1)) < 0:
+        return range(-(1 << (bits - 1)), 1 << (bits - 1))
+    return range(1 << bits)
+
+
+def _in(value: int, bounds: range, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if value not in bounds:
+        raise ValueError(f"{what} must be in {bounds.start}..{bounds.stop - 1}, got {value}")
+    return value
+
+
+def _buffer(value: bytes, what: str) -> bytes:
+    # ffi.from_buffer takes any buffer, and len() of a wider one is not its byte count.
+    if isinstance(value, (bytes, bytearray)):
+        return value
+    raise TypeError(f"{what} must be bytes or bytearray, not {type(value).__name__}")
+
+
 class PCSCLibrary:
     """The real PC/SC library, implementing :class:`~aioscard.native.PCSCAPI`.
+
+    Arguments are checked before any C call: a handle, context or number of the
+    wrong type or outside what its C type holds raises ``TypeError`` or
+    ``ValueError`` naming it, never a cffi conversion error.
 
     Raises:
         PCSCLibraryNotFoundException: from the constructor when the library cannot be loaded.
@@ -68,6 +99,8 @@ class PCSCLibrary:
         self.ffi: cffi.FFI = build_ffi(self.abi)
         self._lib = open_library(self.ffi, self.abi)
         self._readerstate_size = self.ffi.sizeof("SCARD_READERSTATE")
+        self._context_bounds = _bounds(self.ffi, "SCARDCONTEXT")
+        self._handle_bounds = _bounds(self.ffi, "SCARDHANDLE")
         self._pci_cache: dict[int, Any] = {}
         self._pci_lock = threading.Lock()
         self._scratch = threading.local()
@@ -90,9 +123,16 @@ class PCSCLibrary:
     def _fail(self, rc: int, function: str, detail: str = "") -> NoReturn:
         raise error_for(rc, function, detail, self.abi)
 
+    def _context(self, context: int) -> int:
+        return _in(context, self._context_bounds, "context")
+
+    def _handle(self, handle: int) -> int:
+        return _in(handle, self._handle_bounds, "card handle")
+
     def _pci(self, protocol: int) -> Any:
         pci = self._pci_cache.get(protocol)
         if pci is None:
+            _dword(protocol, "protocol")
             # The library's g_rgSCardT*Pci globals cannot be read in ABI mode: build our own.
             with self._pci_lock:
                 pci = self.ffi.new(
@@ -130,7 +170,7 @@ class PCSCLibrary:
 
     def release_context(self, context: int) -> None:
         """Release a context (SCardReleaseContext)."""
-        rc = self._fn("SCardReleaseContext")(context)
+        rc = self._fn("SCardReleaseContext")(self._context(context))
         if rc != _SUCCESS:
             self._fail(rc, "SCardReleaseContext")
 
@@ -139,12 +179,12 @@ class PCSCLibrary:
 
         pcsc-lite checks this on the client side only: it cannot see a dead daemon.
         """
-        return bool(self._fn("SCardIsValidContext")(context) == _SUCCESS)
+        return bool(self._fn("SCardIsValidContext")(self._context(context)) == _SUCCESS)
 
     def cancel(self, context: int) -> None:
         """Make a blocked SCardGetStatusChange on ``context`` return SCARD_E_CANCELLED
         (SCardCancel).  The one call that may come from another thread."""
-        rc = self._fn("SCardCancel")(context)
+        rc = self._fn("SCardCancel")(self._context(context))
         if rc != _SUCCESS:
             self._fail(rc, "SCardCancel")
 
@@ -176,6 +216,7 @@ class PCSCLibrary:
         No readers gives an empty list, not an error.
         """
         fn = self._fn("SCardListReaders")
+        self._context(context)
         if groups is None:
             groups_arg = self.ffi.NULL
         else:
@@ -190,6 +231,7 @@ class PCSCLibrary:
     def list_reader_groups(self, context: int) -> list[str]:
         """The names of the reader groups (SCardListReaderGroups)."""
         fn = self._fn("SCardListReaderGroups")
+        self._context(context)
         return self._multistring("SCardListReaderGroups", lambda buf, size: fn(context, buf, size))
 
     def get_status_change(
@@ -203,6 +245,7 @@ class PCSCLibrary:
             CancelledException: SCardCancel was called on ``context``.
         """
         ffi = self.ffi
+        self._context(context)
         count = len(states)
         array = ffi.new("SCARD_READERSTATE[]", count)
         names = []
@@ -236,7 +279,9 @@ class PCSCLibrary:
             UnsupportedFeatureException: the platform has no reader groups to edit.
         """
         fn = self._fn("SCardAddReaderToGroup")
-        rc = fn(context, _encode(reader, "reader name"), _encode(group, "group name"))
+        rc = fn(
+            self._context(context), _encode(reader, "reader name"), _encode(group, "group name")
+        )
         if rc != _SUCCESS:
             self._fail(rc, "SCardAddReaderToGroup", reader)
 
@@ -247,7 +292,9 @@ class PCSCLibrary:
             UnsupportedFeatureException: the platform has no reader groups to edit.
         """
         fn = self._fn("SCardRemoveReaderFromGroup")
-        rc = fn(context, _encode(reader, "reader name"), _encode(group, "group name"))
+        rc = fn(
+            self._context(context), _encode(reader, "reader name"), _encode(group, "group name")
+        )
         if rc != _SUCCESS:
             self._fail(rc, "SCardRemoveReaderFromGroup", reader)
 
@@ -265,7 +312,7 @@ class PCSCLibrary:
         handle = self.ffi.new("SCARDHANDLE *")
         active = self.ffi.new("DWORD *")
         rc = self._fn("SCardConnect")(
-            context,
+            self._context(context),
             _encode(reader, "reader name"),
             _dword(share_mode, "share_mode"),
             _dword(protocols, "protocols"),
@@ -280,7 +327,7 @@ class PCSCLibrary:
         """Re-establish a connection (SCardReconnect); returns the active protocol."""
         active = self.ffi.new("DWORD *")
         rc = self._fn("SCardReconnect")(
-            handle,
+            self._handle(handle),
             _dword(share_mode, "share_mode"),
             _dword(protocols, "protocols"),
             _dword(initialization, "initialization"),
@@ -292,20 +339,22 @@ class PCSCLibrary:
 
     def disconnect(self, handle: int, disposition: int) -> None:
         """End a connection, leaving/resetting/unpowering the card (SCardDisconnect)."""
-        rc = self._fn("SCardDisconnect")(handle, _dword(disposition, "disposition"))
+        rc = self._fn("SCardDisconnect")(self._handle(handle), _dword(disposition, "disposition"))
         if rc != _SUCCESS:
             self._fail(rc, "SCardDisconnect")
 
     def begin_transaction(self, handle: int) -> None:
         """Take exclusive use of the card (SCardBeginTransaction); waits while another
         connection holds a transaction."""
-        rc = self._fn("SCardBeginTransaction")(handle)
+        rc = self._fn("SCardBeginTransaction")(self._handle(handle))
         if rc != _SUCCESS:
             self._fail(rc, "SCardBeginTransaction")
 
     def end_transaction(self, handle: int, disposition: int) -> None:
         """Release a transaction (SCardEndTransaction)."""
-        rc = self._fn("SCardEndTransaction")(handle, _dword(disposition, "disposition"))
+        rc = self._fn("SCardEndTransaction")(
+            self._handle(handle), _dword(disposition, "disposition")
+        )
         if rc != _SUCCESS:
             self._fail(rc, "SCardEndTransaction")
 
@@ -313,6 +362,7 @@ class PCSCLibrary:
         """The reader name, state, protocol and ATR of a connection (SCardStatus)."""
         ffi = self.ffi
         fn = self._fn("SCardStatus")
+        self._handle(handle)
         name_size = 256
         for _attempt in range(4):
             name = ffi.new("char[]", name_size)
@@ -348,15 +398,22 @@ class PCSCLibrary:
         """
         buffer, length = self._recv_buffer()
         length[0] = _RECV_SIZE
-        rc = self._transmit(
-            handle,
-            self._pci(protocol),
-            self.ffi.from_buffer(command),
-            len(command),
-            self.ffi.NULL,
-            buffer,
-            length,
-        )
+        try:
+            rc = self._transmit(
+                handle,
+                self._pci(protocol),
+                self.ffi.from_buffer(command),
+                len(command),
+                self.ffi.NULL,
+                buffer,
+                length,
+            )
+        except (TypeError, OverflowError, BufferError):
+            # cffi refused an argument before the call: say which one (checked only
+            # now, to keep the per-APDU path free of checks the core already made).
+            self._handle(handle)
+            _buffer(command, "command")
+            raise
         if rc != _SUCCESS:
             self._fail(rc, "SCardTransmit")
         received = int(length[0])
@@ -371,8 +428,9 @@ class PCSCLibrary:
         self, handle: int, code: int, data: bytes = b"", max_response: int = _RECV_SIZE
     ) -> bytes:
         """Send a reader control command (SCardControl); returns the reader's answer."""
-        if not 0 <= max_response <= _RECV_SIZE:
-            raise ValueError(f"max_response must be in 0..{_RECV_SIZE}, got {max_response}")
+        _in(max_response, range(_RECV_SIZE + 1), "max_response")
+        self._handle(handle)
+        data = _buffer(data, "data")
         out = self.ffi.new("unsigned char[]", max(max_response, 1))
         returned = self.ffi.new("DWORD *")
         rc = self._fn("SCardControl")(
@@ -392,6 +450,7 @@ class PCSCLibrary:
         """Read a reader/card attribute (SCardGetAttrib)."""
         ffi = self.ffi
         fn = self._fn("SCardGetAttrib")
+        self._handle(handle)
         attr = _dword(attr_id, "attribute id")
         size = 264
         for _attempt in range(4):
@@ -407,7 +466,8 @@ class PCSCLibrary:
 
     def set_attrib(self, handle: int, attr_id: int, value: bytes) -> None:
         """Write a reader/card attribute (SCardSetAttrib)."""
-        if not value:
+        self._handle(handle)
+        if not _buffer(value, "value"):
             raise ValueError("value must not be empty")
         rc = self._fn("SCardSetAttrib")(
             handle, _dword(attr_id, "attribute id"), self.ffi.from_buffer(value), len(value)
