@@ -44,9 +44,13 @@ def _check_timeout(timeout: float | None) -> float | None:
         raise TypeError(
             f"timeout must be a number of seconds or None, not {type(timeout).__name__}"
         )
-    if math.isnan(timeout) or timeout < 0:
+    try:
+        seconds = float(timeout)
+    except OverflowError:  # an int beyond any float
+        seconds = math.inf if timeout > 0 else -math.inf
+    if math.isnan(seconds) or seconds < 0:
         raise ValueError(f"timeout must be >= 0 seconds or None, got {timeout}")
-    return float(timeout)
+    return seconds
 
 
 class _CardWaiter:
