@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -48,7 +49,7 @@ def _add_reader_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-w",
         "--wait",
-        type=float,
+        type=_seconds,
         default=0.0,
         metavar="SECONDS",
         help="wait up to SECONDS for a card if there is none (default: do not wait)",
@@ -228,6 +229,16 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--log-apdus", action="store_true", help="print every APDU pcscd sees")
     sim.set_defaults(run=_run_sim)
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if math.isnan(value):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:
