@@ -118,6 +118,8 @@ class RawCard:
 def _recv_exactly(sock: socket.socket, size: int) -> bytes | None:
     buffer = bytearray()
     while len(buffer) < size:
+        # vpcd sends a frame's length and body separately: ACK at once, or wait 40 ms.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
         chunk = sock.recv(size - len(buffer))
         if not chunk:
             return None
