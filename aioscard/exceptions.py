@@ -68,8 +68,9 @@ class PCSCLibraryNotFoundException(SmartcardException):
 
 class ServiceUnavailableException(SmartcardException):
     """The PC/SC service is not running or has gone away (SCARD_E_NO_SERVICE,
-    SCARD_E_SERVICE_STOPPED).  Contexts made before the service restarted stay
-    unusable; new ones work once it is back."""
+    SCARD_E_SERVICE_STOPPED; and SCARD_F_COMM_ERROR or SCARD_W_SECURITY_VIOLATION,
+    which libpcsclite reports when pcscd dies in the middle of a call).  Contexts
+    made before the service restarted stay unusable; new ones work once it is back."""
 
 
 class CancelledException(SmartcardException):

@@ -26,6 +26,10 @@ EXCEPTION_FOR_CODE: Mapping[ReturnCode, type[exc.SmartcardException]] = MappingP
         ReturnCode.SCARD_E_NO_READERS_AVAILABLE: exc.NoReadersException,
         ReturnCode.SCARD_E_NO_SERVICE: exc.ServiceUnavailableException,
         ReturnCode.SCARD_E_SERVICE_STOPPED: exc.ServiceUnavailableException,
+        # libpcsclite's words for "pcscd closed our connection" (it died mid-call, or
+        # refused the client): the service is gone for this context, as with NO_SERVICE.
+        ReturnCode.SCARD_F_COMM_ERROR: exc.ServiceUnavailableException,
+        ReturnCode.SCARD_W_SECURITY_VIOLATION: exc.ServiceUnavailableException,
         ReturnCode.SCARD_E_UNSUPPORTED_FEATURE: exc.UnsupportedFeatureException,
         ReturnCode.SCARD_E_READER_UNSUPPORTED: exc.UnsupportedFeatureException,
         ReturnCode.SCARD_E_SHARING_VIOLATION: exc.SharingViolationException,
@@ -36,7 +40,6 @@ EXCEPTION_FOR_CODE: Mapping[ReturnCode, type[exc.SmartcardException]] = MappingP
         ReturnCode.SCARD_E_CARD_UNSUPPORTED: exc.CardConnectionException,
         ReturnCode.SCARD_E_INVALID_ATR: exc.CardConnectionException,
         ReturnCode.SCARD_E_COMM_DATA_LOST: exc.CardConnectionException,
-        ReturnCode.SCARD_F_COMM_ERROR: exc.CardConnectionException,
         ReturnCode.SCARD_W_REMOVED_CARD: exc.CardRemovedException,
         ReturnCode.SCARD_W_RESET_CARD: exc.CardResetException,
         ReturnCode.SCARD_W_UNPOWERED_CARD: exc.CardUnpoweredException,
