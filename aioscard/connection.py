@@ -293,6 +293,11 @@ class CardConnection(Observable):
             InvalidReaderException, ServiceUnavailableException,
             CardConnectionException: already connected, or as PC/SC reports.
             TypeError, ValueError: bad arguments (before any PC/SC call).
+
+        Cancellation: returns at once.  An SCardConnect already under way (it
+        waits while another application holds a transaction on the card) still
+        completes on the worker, leaving the connection connected: ``release()``
+        undoes it, and ``async with`` does so by itself.
         """
         await self._arun(self._plan_connect(protocol, mode, disposition))
 
@@ -331,8 +336,13 @@ class CardConnection(Observable):
         or removed and re-inserted.  ``disposition`` is what happens to the card
         first: ``LEAVE_CARD`` (default), ``RESET_CARD`` or ``UNPOWER_CARD``.
 
+        With ``mode=SHARE_EXCLUSIVE``, pcsc-lite waits for as long as any other
+        connection (of this process or another) uses the card.
+
         Raises:
             CardConnectionException: not connected; NoCardException, ... as PC/SC reports.
+
+        Cancellation: returns at once; a reconnect under way completes on the worker.
         """
         await self._arun(self._plan_reconnect(protocol, mode, disposition))
 
@@ -384,7 +394,13 @@ class CardConnection(Observable):
 
     async def __aenter__(self) -> CardConnection:
         if self._handle is None:
-            await self.connect()
+            try:
+                await self.connect()
+            except BaseException:
+                # __aexit__ will not run: give back the context and worker thread the
+                # attempt took (after a connect still under way, if cancelled).
+                await self.release()
+                raise
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -453,7 +469,9 @@ class CardConnection(Observable):
             and PC/SC report; never an empty or partial success.
             SWException subclasses: from the error-checking chain.
 
-        Cancellation: returns at once; see the class docstring.
+        Cancellation: returns at once; see the class docstring.  A command
+        waiting for another application's transaction to end is already in the
+        PC/SC library's hands: it is still sent when that transaction ends.
         """
         return await self._arun(self._plan_transmit(command, protocol))
 
@@ -546,9 +564,11 @@ class CardConnection(Observable):
         """``async with connection.transaction():`` -- exclusive use of the card for a
         sequence of commands (SCardBeginTransaction / SCardEndTransaction).
 
-        While it is open, other connections' commands fail with
+        While it is open, other connections' commands (of this process or
+        another) wait until it ends: pcsc-lite retries them; other PC/SC
+        implementations may refuse them with
         :class:`~aioscard.exceptions.SharingViolationException`.  Opening waits
-        while another connection holds a transaction.
+        likewise while another connection holds a transaction.
 
         Cancellation: cancelling the wait to open returns at once; should the
         transaction still be granted afterwards, it is ended straight away.

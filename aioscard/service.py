@@ -31,7 +31,11 @@ class CardService:
 
     async def __aenter__(self) -> CardService:
         if not self.connection.connected:
-            await self.connection.connect()
+            try:
+                await self.connection.connect()
+            except BaseException:
+                await self.connection.release()  # __aexit__ will not run
+                raise
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
