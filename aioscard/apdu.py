@@ -153,6 +153,8 @@ class ParsedAPDU(NamedTuple):
     ``None`` when there is no Le field: a short Le byte of ``00`` means 256 and
     an extended Le of ``0000`` means 65536.  ``case`` is the ISO 7816-3 case
     1..4 and ``extended`` tells whether Lc/Le use the extended encoding.
+    ``repr()`` shows a PIN or key in ``data`` as a byte count unless secrets are
+    revealed (see :func:`set_reveal_secrets`).
     """
 
     cla: int
@@ -163,6 +165,16 @@ class ParsedAPDU(NamedTuple):
     le: int | None
     extended: bool
     case: int
+
+    def __repr__(self) -> str:
+        # A PIN or key in the data field is shown as a count, as format_apdu does.
+        data = repr(self.data)
+        if self.data and not _reveal and _carries_secret(self.cla, self.ins, self.p1, self.data):
+            data = _redacted(len(self.data))
+        return (
+            f"ParsedAPDU(cla={self.cla}, ins={self.ins}, p1={self.p1}, p2={self.p2}, "
+            f"data={data}, le={self.le}, extended={self.extended}, case={self.case})"
+        )
 
     def to_bytes(self) -> bytes:
         """Encode these fields again with :func:`build_apdu`.
