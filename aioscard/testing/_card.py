@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Literal, Protocol, runtime_checkable
 
+from ..apdu import format_apdu
 from ._apdu import status
 from ._atr import DEMO_ATR, check_atr
 from ._errors import DropConnection
@@ -308,14 +309,15 @@ class VirtualCard:
         except DropConnection:
             raise
         except Exception:
-            logger.exception("%s: handler failed on APDU %s", self.name, payload.hex(" "))
+            # format_apdu: a PIN sent to a virtual card stays out of the log too.
+            logger.exception("%s: handler failed on APDU %s", self.name, format_apdu(payload))
             return _SW_NO_PRECISE_DIAGNOSIS
         if not 2 <= len(response) <= MAX_FRAME:
             logger.error(
                 "%s: handler returned %d bytes for APDU %s; a response must be 2..%d bytes",
                 self.name,
                 len(response),
-                payload[:8].hex(" "),
+                format_apdu(payload[:4]),
                 MAX_FRAME,
             )
             return _SW_NO_PRECISE_DIAGNOSIS
