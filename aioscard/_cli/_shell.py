@@ -16,7 +16,7 @@ from typing import TextIO
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from ..apdu import coerce_apdu
+from ..apdu import coerce_apdu, is_sensitive
 from ..atr import ATR
 from ..connection import CardConnection
 from ..exceptions import SmartcardException
@@ -33,6 +33,7 @@ __all__ = ["HISTORY_ENV", "Shell", "run_shell"]
 HISTORY_ENV = "AIOSCARD_HISTORY"
 _HISTORY_LENGTH = 1000
 _PROMPT = "apdu> "
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF:")
 
 _HELP = """\
 Type a command APDU in hex (spaces optional), e.g. 00 A4 04 00 or 0084000008.
@@ -65,9 +66,23 @@ def _parse(text: str) -> bytes:
     try:
         return coerce_apdu(from_hex(text))
     except (TypeError, ValueError) as error:
+        # Name a mistyped command, but never repeat hex: it may be a PIN with a typo.
+        first = text.split()[0] if text.split() else ""
+        what = "the line" if all(c in _HEX_DIGITS for c in first) else repr(first)
         raise CLIError(
-            f"{text!r} is neither a command (see `help`) nor an APDU: {error}", EXIT_USAGE
+            f"{what} is neither a command (see `help`) nor an APDU: {error}", EXIT_USAGE
         ) from None
+
+
+def _forget_secret(readline: ModuleType, line: str, *, reveal: bool) -> None:
+    """Take ``line``, just entered, out of the history if it carries a PIN or key
+    (even mistyped): the history file would keep it in clear.  ``--reveal`` keeps it."""
+    if reveal:
+        return
+    digits = "".join(char for char in line if char in _HEX_DIGITS and char != ":")
+    length = readline.get_current_history_length()
+    if length and is_sensitive(bytes.fromhex(digits[: len(digits) // 2 * 2])):
+        readline.remove_history_item(length - 1)
 
 
 class Shell:
@@ -208,6 +223,8 @@ def run_shell(
             while True:
                 try:
                     line = input(_PROMPT) if interactive and source is sys.stdin else None
+                    if line is not None and readline is not None:
+                        _forget_secret(readline, line, reveal=options.reveal)
                     if line is None:
                         line = source.readline()
                         if not line:
