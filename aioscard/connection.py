@@ -299,7 +299,14 @@ class CardConnection(Observable):
         completes on the worker, leaving the connection connected: ``release()``
         undoes it, and ``async with`` does so by itself.
         """
-        await self._arun(self._plan_connect(protocol, mode, disposition))
+        try:
+            await self._arun(self._plan_connect(protocol, mode, disposition))
+        except Exception:
+            if self._handle is None:
+                # Not connected: hold no context and no worker thread, since a failed
+                # attempt's connection object is often just dropped.
+                await self._context.aclose()
+            raise
 
     def _job_reconnect(self, share: int, protocols: int, initialization: int) -> None:
         handle = self._require_handle()
