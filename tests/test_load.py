@@ -285,9 +285,7 @@ async def test_failed_connects_leave_nothing_behind(pcsc_simulator: Simulator) -
         with pytest.raises(aioscard.NoCardException):
             async with aioscard.PassThruCardService(empty.createConnection()):
                 pytest.fail("connected to an empty reader")
-        connection = empty.createConnection()
         with pytest.raises(aioscard.NoCardException):
-            await connection.connect()
-        await connection.release()
+            await empty.createConnection().connect()  # dropped without release()
     after = await off_loop(settle, pcsc_simulator, baseline)
     assert after == baseline, f"before: {baseline}; after: {after}"

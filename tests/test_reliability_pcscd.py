@@ -157,66 +157,71 @@ async def test_pcscd_killed_and_restarted_under_load(
         waited.append(await request.waitforcard())
         got_card.set()
 
-    async with (
-        card_events() as card_stream,
-        reader_events() as reader_stream,
-        anyio.create_task_group() as group,
-    ):
-        group.start_soon(cards.consume, card_stream)
-        group.start_soon(readers.consume, reader_stream)
-        group.start_soon(wait_for_card)
+    try:
+        async with (
+            card_events() as card_stream,
+            reader_events() as reader_stream,
+            anyio.create_task_group() as group,
+        ):
+            group.start_soon(cards.consume, card_stream)
+            group.start_soon(readers.consume, reader_stream)
+            group.start_soon(wait_for_card)
+            for traffic in loops:
+                group.start_soon(traffic.run)
+            contexts_in_use = None
+            for _cycle in range(cycles):
+                for traffic in loops:
+                    traffic.progress, traffic.failed, traffic.back = (anyio.Event() for _ in "pfb")
+                for traffic in loops:
+                    with anyio.fail_after(5):
+                        await traffic.progress.wait()
+                if contexts_in_use is None:
+                    # The watcher's context and one per connection: nothing else, every cycle.
+                    contexts_in_use = (await off_loop(snapshot, pcsc_simulator)).pcscd_clients
+                cards.reset()
+                readers.reset()
+                await off_loop(pcsc_simulator.kill)
+                for traffic in loops:
+                    with anyio.fail_after(5):
+                        await traffic.failed.wait()
+                    traffic.progress = anyio.Event()  # the loop waits for `back` meanwhile
+                with anyio.fail_after(5):
+                    await cards.lost.wait()
+                    await readers.lost.wait()
+                await off_loop(pcsc_simulator.restart)
+                await until(
+                    lambda: (
+                        cards.restored.is_set()
+                        and {names[r] for r in LOOP_READERS} <= cards.inserted
+                    ),
+                    cards,
+                    within=10,
+                )
+                with anyio.fail_after(5):
+                    await readers.restored.wait()
+                for traffic in loops:
+                    traffic.back.set()
+                for traffic in loops:
+                    with anyio.fail_after(10):
+                        await traffic.progress.wait()
+                assert not waited, "the pending waitforcard ended while no card came"
+                during = await off_loop(settle_clients, pcsc_simulator, contexts_in_use)
+                assert during == contexts_in_use, "a dead context was not replaced one for one"
+                for traffic in loops:
+                    lost_in.update(traffic.errors)
+                    traffic.errors.clear()
+            # The pending wait is still alive after all this: a card ends it.
+            await off_loop(card_factory, reader=WAIT_READER)
+            with anyio.fail_after(5):
+                await got_card.wait()
+            assert waited[0].connection.reader == names[WAIT_READER]
+            group.cancel_scope.cancel()
+    finally:
+        # Released even if the test failed half-way, or later tests would inherit them.
         for traffic in loops:
-            group.start_soon(traffic.run)
-        contexts_in_use = None
-        for _cycle in range(cycles):
-            for traffic in loops:
-                traffic.progress, traffic.failed, traffic.back = (anyio.Event() for _ in "pfb")
-            for traffic in loops:
-                with anyio.fail_after(5):
-                    await traffic.progress.wait()
-            if contexts_in_use is None:
-                # The watcher's context and one per connection: nothing else, every cycle.
-                contexts_in_use = (await off_loop(snapshot, pcsc_simulator)).pcscd_clients
-            cards.reset()
-            readers.reset()
-            await off_loop(pcsc_simulator.kill)
-            for traffic in loops:
-                with anyio.fail_after(5):
-                    await traffic.failed.wait()
-                traffic.progress = anyio.Event()  # the loop waits for `back` meanwhile
-            with anyio.fail_after(5):
-                await cards.lost.wait()
-                await readers.lost.wait()
-            await off_loop(pcsc_simulator.restart)
-            await until(
-                lambda: (
-                    cards.restored.is_set() and {names[r] for r in LOOP_READERS} <= cards.inserted
-                ),
-                cards,
-                within=10,
-            )
-            with anyio.fail_after(5):
-                await readers.restored.wait()
-            for traffic in loops:
-                traffic.back.set()
-            for traffic in loops:
-                with anyio.fail_after(10):
-                    await traffic.progress.wait()
-            assert not waited, "the pending waitforcard ended while no card came"
-            during = await off_loop(settle_clients, pcsc_simulator, contexts_in_use)
-            assert during == contexts_in_use, "a dead context was not replaced one for one"
-            for traffic in loops:
-                lost_in.update(traffic.errors)
-                traffic.errors.clear()
-        # The pending wait is still alive after all this: a card ends it.
-        await off_loop(card_factory, reader=WAIT_READER)
-        with anyio.fail_after(5):
-            await got_card.wait()
-        assert waited[0].connection.reader == names[WAIT_READER]
-        group.cancel_scope.cancel()
-    for traffic in loops:
-        await traffic.connection.release()
-    await waited[0].connection.release()
+            await traffic.connection.release()
+        for service in waited:
+            await service.connection.release()
     await off_loop(card_factory.remove, WAIT_READER)  # its card thread and socket go
 
     kinds = {type(event).__name__ for event in cards.events}
