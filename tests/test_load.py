@@ -141,14 +141,18 @@ def test_eight_connections_on_eight_readers_at_once(per_connection: int) -> None
 
 
 class Busy(DemoCard):
-    """A demo card that says when it starts working on a command."""
+    """A demo card that says when it starts working on a command, and holds it for as
+    long as its ``gate`` is closed."""
 
     def __init__(self) -> None:
         super().__init__()
         self.working = threading.Event()
+        self.gate = threading.Event()
+        self.gate.set()
 
     def __call__(self, apdu: bytes, /) -> bytes:
         self.working.set()
+        assert self.gate.wait(10)
         return super().__call__(apdu)
 
 
@@ -164,6 +168,7 @@ async def test_cancelled_transmits_leave_nothing_behind(
     card = await off_loop(card_factory, handler=busy, reader=1)
     cancelled = 0
     answered = 0
+    held = 0  # rounds cancelled while the card held their first command
     batch = 20
     async with aioscard.Reader(pcsc_simulator.reader_names[1]).createConnection() as connection:
         for round_ in range(count // batch):
@@ -187,12 +192,17 @@ async def test_cancelled_transmits_leave_nothing_behind(
                 cancelled += scope.cancelled_caught
 
             busy.working.clear()
+            hold = round_ % 3 == 2
+            if hold:
+                busy.gate.clear()
+            seen = card.apdu_count
             async with anyio.create_task_group() as group:
                 for index in range(batch):
                     await group.start(doomed, index)
-                if round_ % 3 == 2:
+                if hold:
                     # Cancel while the card works on the first command, the rest queued.
                     assert await off_loop(busy.working.wait, 5)
+                    held += 1
                 else:
                     # Cancel after a varying number of scheduler turns: before, during
                     # and after the hand-off to the worker.
@@ -200,14 +210,18 @@ async def test_cancelled_transmits_leave_nothing_behind(
                         await anyio.lowlevel.checkpoint()
                 for scope in scopes:
                     scope.cancel()
+            busy.gate.set()
             # Nothing stale arrives afterwards: the next caller gets its own answer.
             fresh = round_.to_bytes(4, "big")
             assert bytes((await connection.transmit(echo_apdu(fresh))).data) == fresh
+            if hold:
+                # The command with the card finished there; the 19 queued were never sent.
+                assert card.apdu_count == seen + 2
     reached = card.apdu_count - count // batch - answered  # cancelled, yet with the card
     await off_loop(card_factory.remove, 1)
     after = await off_loop(settle, pcsc_simulator, baseline)
     assert cancelled + answered == count
-    assert cancelled > count // 2
+    assert cancelled >= held * batch
     assert after == baseline, f"before: {baseline}; after: {after}"
     print(
         f"\n{cancelled} cancelled transmits ({reached} of them already with the card, "

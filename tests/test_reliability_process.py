@@ -45,7 +45,7 @@ for line in sys.stdin:
         if command == "connect":
             reader = next(r for r in readers() if str(r) == name)
             connection = ExclusiveTransmitCardConnection(reader.createConnection())
-            connection.connect(mode=int(args[0]))
+            connection.connect(mode=int(args[0]), disposition=0)  # leave the card powered
         elif command == "lock":
             connection.lock()
         elif command == "unlock":
@@ -153,6 +153,27 @@ async def test_a_card_held_exclusively_by_another_process(
     await ask(child, "send Y 2")
     assert recorder.entries() == ["X0", "X1", "X2", "mine", "Y0", "Y1"]
     await ask(child, "release")
+    assert await off_loop(child.finish) == 0
+    assert child.stderr == ""
+
+
+async def test_reconnecting_exclusively_waits_for_the_other_process(
+    pcsc_simulator: Simulator, recorder: Recorder, child: Child
+) -> None:
+    await ask(child, f"connect {SHARED}")
+    async with aioscard.Reader(pcsc_simulator.reader_names[0]).createConnection() as ours:
+        started = time.monotonic()
+        with anyio.move_on_after(0.3) as waited:
+            await ours.reconnect(mode=ours.SHARE_EXCLUSIVE)  # pcsc-lite waits for the other
+        assert waited.cancelled_caught
+        assert time.monotonic() - started < 1.0, "cancelling the wait was not prompt"
+        await ask(child, "release")
+        # The reconnect under way completes once the other lets go (documented), and
+        # the next command waits for it: the card is then ours alone.
+        with anyio.fail_after(5):
+            assert (await ours.transmit(echo_apdu(b"mine"))).data == list(b"mine")
+        await ask(child, f"connect {SHARED}", answer="error")
+    await ask(child, f"connect {SHARED}")  # ours released: the card is free again
     assert await off_loop(child.finish) == 0
     assert child.stderr == ""
 
