@@ -331,7 +331,7 @@ async def test_a_silent_card_times_out_without_stalling_anything(
             assert (await other.transmit(delay_apdu(50))).sw == 0x9000
             group.cancel_scope.cancel()
         assert waited < 1.5, f"the timeout took {waited:.2f} s"
-        assert beats >= 20
+        assert beats >= 10  # ~50 expected: the loop never stalled
         # The exchange still hangs in vpcd; pulling the card ends it.
         card.remove()
         with anyio.fail_after(5):
