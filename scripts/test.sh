@@ -10,4 +10,6 @@ echo "== ruff" >&2
 echo "== mypy --strict" >&2
 .venv/bin/mypy --strict aioscard tests examples
 echo "== pytest" >&2
-exec .venv/bin/python -m pytest "$@"
+# The long fault-injection and load variants (marker "slow", deselected by a plain
+# pytest run) are part of the whole check.
+exec .venv/bin/python -m pytest -m "slow or not slow" "$@"
