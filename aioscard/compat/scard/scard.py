@@ -489,6 +489,13 @@ def SCardListReaderGroups(hcontext: int) -> tuple[int, list[str]]:
     return _call(lambda api: api.list_reader_groups(hcontext), [])
 
 
+def _reader_state(entry: Sequence[Any]) -> ReaderState:
+    reader, current = entry[0], entry[1]
+    if not isinstance(current, int) or isinstance(current, bool):
+        raise TypeError(f"a reader's current state must be an int, not {type(current).__name__}")
+    return ReaderState(str(reader), current)
+
+
 def SCardGetStatusChange(
     hcontext: int, dwTimeout: int, readerstatelist: Sequence[Sequence[Any]]
 ) -> tuple[int, list[tuple[str, int, list[int]]]]:
@@ -499,7 +506,7 @@ def SCardGetStatusChange(
     it is.  Blocks up to ``dwTimeout`` ms (``INFINITE``: until a change or
     :func:`SCardCancel`).
     """
-    states = [ReaderState(str(entry[0]), int(entry[1])) for entry in readerstatelist]
+    states = [_reader_state(entry) for entry in readerstatelist]
 
     def call(api: PCSCAPI) -> list[tuple[str, int, list[int]]]:
         result = api.get_status_change(hcontext, dwTimeout, states)
