@@ -278,12 +278,7 @@ class PCSCLibrary:
         Raises:
             UnsupportedFeatureException: the platform has no reader groups to edit.
         """
-        fn = self._fn("SCardAddReaderToGroup")
-        rc = fn(
-            self._context(context), _encode(reader, "reader name"), _encode(group, "group name")
-        )
-        if rc != _SUCCESS:
-            self._fail(rc, "SCardAddReaderToGroup", reader)
+        self._edit_group("SCardAddReaderToGroup", context, reader, group)
 
     def remove_reader_from_group(self, context: int, reader: str, group: str) -> None:
         """Remove ``reader`` from ``group`` (SCardRemoveReaderFromGroup; not in pcsc-lite).
@@ -291,12 +286,14 @@ class PCSCLibrary:
         Raises:
             UnsupportedFeatureException: the platform has no reader groups to edit.
         """
-        fn = self._fn("SCardRemoveReaderFromGroup")
-        rc = fn(
+        self._edit_group("SCardRemoveReaderFromGroup", context, reader, group)
+
+    def _edit_group(self, function: str, context: int, reader: str, group: str) -> None:
+        rc = self._fn(function)(
             self._context(context), _encode(reader, "reader name"), _encode(group, "group name")
         )
         if rc != _SUCCESS:
-            self._fail(rc, "SCardRemoveReaderFromGroup", reader)
+            self._fail(rc, function, reader)
 
     # -- cards -------------------------------------------------------------
 
