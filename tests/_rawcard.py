@@ -14,6 +14,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# The same vpcd frame reader as VirtualCard (TCP_QUICKACK before every recv).
+from aioscard.testing._card import _recv_frame
+
 __all__ = ["Answer", "RawCard", "frame"]
 
 _GET_ATR, _POWER_ON, _RESET = 0x04, 0x01, 0x02
@@ -113,23 +116,3 @@ class RawCard:
             return
         finally:
             sock.close()
-
-
-def _recv_exactly(sock: socket.socket, size: int) -> bytes | None:
-    buffer = bytearray()
-    while len(buffer) < size:
-        # vpcd sends a frame's length and body separately: ACK at once, or wait 40 ms.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
-        chunk = sock.recv(size - len(buffer))
-        if not chunk:
-            return None
-        buffer += chunk
-    return bytes(buffer)
-
-
-def _recv_frame(sock: socket.socket) -> bytes | None:
-    header = _recv_exactly(sock, 2)
-    if header is None:
-        return None
-    size = int.from_bytes(header, "big")
-    return _recv_exactly(sock, size) if size else b""
