@@ -421,6 +421,15 @@ def ratios(client: Client, reference: Client) -> list[float]:
     return [mine.rate / theirs.rate for mine, theirs in pairs if theirs.rate]
 
 
+def floor_line(label: str, handoff: Client, reference: Client) -> str:
+    """The C hand-off against the C loop, round by round: no target, the evidence."""
+    values = ratios(handoff, reference)
+    if not values:
+        return f"{label}: n/a ({handoff.note or 'skipped'})"
+    rounds = ", ".join(f"{value:.2f}" for value in values)
+    return f"{label}: {rounds} (rounds 1-{len(values)}; median {statistics.median(values):.2f})"
+
+
 def target(ok: bool | None) -> str:
     return "n/a" if ok is None else ("met" if ok else "MISSED")
 
@@ -432,6 +441,9 @@ def ratio_verdict(label: str, values: Sequence[float], threshold: float) -> str:
 
 
 # -- tables 1 and 2: APDU round trips -------------------------------------------------------------
+
+HANDOFF_ONE = "C, event loop + worker thread hand-off (the floor of any off-loop design)"
+HANDOFF_FOUR = "C, one event loop + 4 worker threads (the floor of any off-loop design)"
 
 
 def clients_one_reader(
@@ -449,6 +461,11 @@ def clients_one_reader(
         Client(
             "C loop over SCardTransmit",
             None if c_skip else (lambda b: [str(C_BINARY), "transmit", s, b.readers[0]]),
+            c_skip or "",
+        ),
+        Client(
+            HANDOFF_ONE,
+            None if c_skip else (lambda b: [str(C_BINARY), "handoff", s, b.readers[0]]),
             c_skip or "",
         ),
         Client("aioscard `await connection.transmit` (asyncio)", env_loop("asyncio")),
@@ -483,6 +500,11 @@ def clients_four_readers(
         Client(
             "C, 4 threads",
             None if c_skip else (lambda b: [str(C_BINARY), "transmit", s, *b.readers]),
+            c_skip or "",
+        ),
+        Client(
+            HANDOFF_FOUR,
+            None if c_skip else (lambda b: [str(C_BINARY), "handoff", s, *b.readers]),
             c_skip or "",
         ),
         Client(
@@ -967,22 +989,24 @@ def main(argv: Sequence[str]) -> int:
             body += breakdown_table(parts)
             body += "\n\nThe hand-off alone, measured in the same run:\n\n" + pingpong_table(pings)
             add("1. One reader: 4-byte ECHO round trips", body)
-            c_ref, aio, shim, pys = one[0], one[1], one[4], one[5]
+            c_ref, handoff, aio, shim, pys = one[0], one[1], one[2], one[5], one[6]
             verdicts.append(ratio_verdict("(1) async >= 0.90x C", ratios(aio, c_ref), 0.90))
             verdicts.append(ratio_verdict("(1) sync shim >= 1.0x pyscard", ratios(shim, pys), 1.0))
+            verdicts.append(floor_line("Floor (1): C hand-off / C loop", handoff, c_ref))
         if 2 in settings.sections:
             add(
                 "2. Four readers at once",
                 transmit_table(four, {"C, 4 threads": "x C", "pyscard, 4 threads": "x pyscard"}),
             )
             verdicts.append(
-                ratio_verdict("(2) aioscard >= 0.85x C", ratios(four[1], four[0]), 0.85)
+                ratio_verdict("(2) aioscard >= 0.85x C", ratios(four[2], four[0]), 0.85)
             )
             verdicts.append(
                 ratio_verdict(
-                    "(2) aioscard ahead of pyscard's threads", ratios(four[1], four[4]), 1.0
+                    "(2) aioscard ahead of pyscard's threads", ratios(four[2], four[5]), 1.0
                 )
             )
+            verdicts.append(floor_line("Floor (2): C hand-off / C 4 threads", four[1], four[0]))
         if 4 in settings.sections:
             log("cancellation")
             body, stats = cancellation(bench, settings)
