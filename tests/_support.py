@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import anyio
 
+from aioscard.monitor import Watcher, get_watcher
 from aioscard.testing import Simulator
 
 T = TypeVar("T")
@@ -44,3 +45,19 @@ def thread_ids() -> set[int | None]:
 async def off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a blocking simulator call on a worker thread."""
     return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+
+
+def end_idle_watcher(watcher: Watcher | None = None) -> None:
+    """Assert that nothing is left subscribed, then end the watcher's linger now
+    (blocking: from async code, run it with :func:`off_loop`)."""
+    watcher = watcher or get_watcher()
+    assert watcher.subscriber_count == 0, "a test left a subscriber"
+    assert watcher.stop_if_idle(), "the watcher did not stop"
+
+
+def join_lingering_watcher(watcher: Watcher | None = None) -> None:
+    """Wait for an idle watcher to end on its own, its linger over (blocking)."""
+    watcher = watcher or get_watcher()
+    for thread in watcher.threads:
+        thread.join(watcher.linger + 3)
+    assert not watcher.running, f"the watcher outlived its {watcher.linger} s linger"

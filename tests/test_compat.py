@@ -40,6 +40,8 @@ from aioscard.testing import (
 )
 from aioscard.testing.plugin import CardFactory
 
+from ._support import end_idle_watcher
+
 aioscard.compat.install_as_smartcard()
 
 if TYPE_CHECKING:  # mypy knows the alias by its real name
@@ -102,11 +104,11 @@ MASKED_MATCH = bytes(b ^ 0x5A if i in (20, 31) else b for i, b in enumerate(MASK
 
 @pytest.fixture(autouse=True)
 def watcher_is_idle_around_each_test() -> Iterator[None]:
-    # Every request, monitor and observer a test made must have stopped the
-    # shared watcher by the time the test returns.
+    # Every request, monitor and observer a test made must have left the shared
+    # watcher with no subscriber by the time the test returns; its linger is cut short.
     assert not get_watcher().running
     yield
-    assert not get_watcher().running, "a test left the watcher running"
+    end_idle_watcher()
 
 
 @pytest.fixture
@@ -483,7 +485,7 @@ def test_waitforcardevent_returns_the_cards_present_after_each_change(
         assert sorted(str(card.reader) for card in cards) == names[:2]
         card_factory.remove(1)
         assert [str(card.reader) for card in request.waitforcardevent()] == names[:1]
-    assert not get_watcher().running
+    assert get_watcher().subscriber_count == 0
 
 
 # -- CardMonitor and ReaderMonitor ----------------------------------------------------------

@@ -25,7 +25,7 @@ from aioscard.testing import DemoCard, Simulator, delay_apdu, echo_apdu
 from aioscard.testing.plugin import CardFactory
 
 from ._reliability import settle, snapshot
-from ._support import off_loop
+from ._support import end_idle_watcher, off_loop
 
 pytestmark = pytest.mark.anyio
 
@@ -270,16 +270,20 @@ async def test_cancelled_waits_leave_nothing_behind(pcsc_simulator: Simulator, c
             group.cancel_scope.cancel()
 
     rounds = count // batch
-    # Half the rounds start and stop the watcher themselves ...
-    for round_ in range(rounds // 2):
-        await cancelled_waits(round_, settled=False)
-        assert not watcher.running
+    # Half the rounds start and stop the watcher themselves (no linger) ...
+    linger, watcher.linger = watcher.linger, 0
+    try:
+        for round_ in range(rounds // 2):
+            await cancelled_waits(round_, settled=False)
+            assert not watcher.running
+    finally:
+        watcher.linger = linger
     # ... the other half join a watcher kept running by another monitor.
     async with card_events(initial=False):
         for round_ in range(rounds - rounds // 2):
             await cancelled_waits(round_, settled=True)
         assert watcher.subscriber_count == 1
-    assert not watcher.running
+    await off_loop(end_idle_watcher)
     after = await off_loop(settle, pcsc_simulator, baseline)
     assert after == baseline, f"before: {baseline}; after: {after}"
     print(

@@ -39,7 +39,13 @@ from aioscard.monitor import (
 from aioscard.testing import ATR_T0, DEMO_ATR, MASKABLE_ATR, Simulator
 from aioscard.testing.plugin import CardFactory
 
-from ._support import off_loop, pcscd_connections, thread_ids
+from ._support import (
+    end_idle_watcher,
+    join_lingering_watcher,
+    off_loop,
+    pcscd_connections,
+    thread_ids,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -54,11 +60,11 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(autouse=True)
 def watcher_is_idle_around_each_test() -> Iterator[None]:
-    # Every stream, waiter and subscription a test made must have stopped the
-    # watcher by the time the test returns: nothing left to stop afterwards.
+    # Every request, monitor and observer a test made must have left the shared
+    # watcher with no subscriber by the time the test returns; its linger is cut short.
     assert not get_watcher().running
     yield
-    assert not get_watcher().running, "a test left the watcher running"
+    end_idle_watcher()
 
 
 async def next_event(events: EventStream[E], within: float = 3.0) -> E:
@@ -241,6 +247,7 @@ async def test_cancelling_a_pending_async_for_is_prompt_and_leaves_nothing(
     pcsc_simulator: Simulator,
 ) -> None:
     await aioscard.readers()  # warm up: the pool keeps an idle worker thread
+    await off_loop(thread_ids)  # and so does anyio's, which joins the watcher below
     threads_before = thread_ids()
     contexts_before = pcscd_connections(pcsc_simulator)
     entered = anyio.Event()
@@ -262,6 +269,8 @@ async def test_cancelling_a_pending_async_for_is_prompt_and_leaves_nothing(
         tasks.cancel_scope.cancel()
     elapsed = time.perf_counter() - cancelled_at
     assert elapsed < 0.5, f"cancellation took {elapsed * 1000:.1f} ms"
+    assert get_watcher().subscriber_count == 0
+    await off_loop(join_lingering_watcher)  # it lingers, then ends on its own
     assert watcher_threads() == []
     assert thread_ids() <= threads_before
     assert pcscd_connections(pcsc_simulator) == contexts_before
@@ -272,7 +281,7 @@ async def test_entering_a_stream_can_be_cancelled(pcsc_simulator: Simulator) -> 
         scope.cancel()
         async with card_events():
             pytest.fail("entered a cancelled scope")
-    assert not get_watcher().running
+    assert get_watcher().subscriber_count == 0
 
 
 # -- many subscribers, one watcher ----------------------------------------------------------------
@@ -329,6 +338,7 @@ async def test_a_thousand_waiters_and_subscribers_share_one_watcher_and_context(
     assert events_seen == [CardInserted(Card(names[3], DEMO_ATR))] * count
     assert len(services) == count
     assert {service.connection.reader for service in services} == {names[3]}
+    await off_loop(end_idle_watcher)
     assert pcscd_connections(pcsc_simulator) == contexts_before
 
 
@@ -403,6 +413,7 @@ def test_sync_subscribers_get_batches_on_the_watcher_thread(
     assert initial[1] == [ReaderAdded(Reader(name)) for name in names]
     assert initial[2] == "aioscard-watcher"
     assert inserted[:2] == (Origin.CHANGE, [CardInserted(Card(names[2], DEMO_ATR))])
+    end_idle_watcher()
     assert watcher_threads() == []
 
 

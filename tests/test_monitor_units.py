@@ -49,6 +49,8 @@ from aioscard.monitor import _watcher as watcher_module
 from aioscard.native import PCSCAPI, CardStatus, ReaderState, set_pcsc
 from aioscard.native import constants as C
 
+from ._support import end_idle_watcher
+
 ATR_A = bytes.fromhex("3B880161696F736361726489")
 ATR_B = bytes.fromhex("3B0861696F7363617264")
 PNP = C.PNP_NOTIFICATION
@@ -291,7 +293,7 @@ def as_api(fake: FakePCSC) -> PCSCAPI:
 def watcher(fake: FakePCSC) -> Iterator[Watcher]:
     instance = Watcher(lambda: as_api(fake))
     yield instance
-    assert not instance.running, "a test left its watcher running"
+    end_idle_watcher(instance)
     assert fake.open_contexts == 0
 
 
@@ -393,6 +395,7 @@ def test_only_where_pnp_is_unsupported_does_the_watcher_poll(
         assert fake.waits[-1] == (C.INFINITE, 3)  # PnP entry plus two readers
     finally:
         subscription.close()
+    watcher.stop_if_idle()  # a new watcher looks again at what the service supports
     fake.pnp_supported = False
     collector = Collector()
     subscription = watcher.subscribe(collector)
@@ -433,18 +436,46 @@ def test_the_watcher_runs_only_while_someone_listens(fake: FakePCSC, watcher: Wa
     one.close()
     assert len(watcher.threads) == 1
     assert watcher.has_context
+    watcher.linger = 0.3
     two.close()
     two.close()  # idempotent
+    # Nobody left: it lingers, still watching, and a newcomer gets the state at once.
+    [thread] = watcher.threads
+    assert watcher.has_context
+    wait_until(lambda: fake.waits[-1][0] != C.INFINITE)  # the nudge moved it to a bounded wait
+
+    def state_now() -> list[MonitorEvent]:
+        newcomer = Collector()
+        watcher.subscribe(newcomer).close()
+        return newcomer.batches[0][1]
+
+    fake.insert("R1", ATR_B)
+    wait_until(lambda: CardInserted(card("R1", ATR_B)) in state_now())
+    assert state_now() == [
+        ReaderAdded(Reader("R0")),
+        ReaderAdded(Reader("R1")),
+        CardInserted(card("R1", ATR_B)),
+    ]
+    assert watcher.threads == [thread]
+    # Then the linger runs out and the thread ends by itself, its context released.
+    thread.join(3)
     assert watcher.threads == []
     assert fake.open_contexts == 0
 
 
-def test_stopping_at_once_after_starting_never_hangs(fake: FakePCSC, watcher: Watcher) -> None:
+@pytest.mark.parametrize("linger", [0.0, 1.0])
+def test_stopping_at_once_after_starting_never_hangs(
+    fake: FakePCSC, watcher: Watcher, linger: float
+) -> None:
     # Closing right after subscribing races the watcher entering its wait; a cancel
-    # that lands before the wait is lost (as in pcsc-lite), so stopping repeats it.
+    # that lands before the wait is lost (as in pcsc-lite), so stopping (or, with a
+    # linger, nudging) repeats it.
+    watcher.linger = linger
     for _ in range(100):
         watcher.subscribe(Collector()).close()
-        assert not watcher.running
+        if linger == 0:
+            assert not watcher.running
+    assert watcher.stop_if_idle()
 
 
 def test_a_failing_callback_is_logged_and_kept(
@@ -519,8 +550,8 @@ def test_stopping_while_the_service_is_away_is_prompt(fake: FakePCSC, watcher: W
     assert isinstance(collector.wait(1)[0][1][0], ServiceLost)
     started = time.perf_counter()
     subscription.close()
+    assert watcher.stop_if_idle()
     assert time.perf_counter() - started < 0.5
-    assert not watcher.running
 
 
 # -- async consumers over the process-wide watcher (with the fake installed) ----------------------

@@ -24,14 +24,13 @@ from aioscard.monitor import (
     ServiceLost,
     ServiceRestored,
     card_events,
-    get_watcher,
     reader_events,
 )
 from aioscard.testing import Simulator, echo_apdu
 from aioscard.testing.plugin import CardFactory
 
 from ._reliability import pcscd_clients, settle, snapshot
-from ._support import off_loop
+from ._support import end_idle_watcher, off_loop
 
 pytestmark = pytest.mark.anyio
 
@@ -232,7 +231,7 @@ async def test_pcscd_killed_and_restarted_under_load(
     # pcscd dying mid-call is reported by libpcsclite as NO_SERVICE, F_COMM_ERROR or
     # W_SECURITY_VIOLATION, whichever it meets: one exception class for all of them.
     assert set(lost_in) == {"ServiceUnavailableException"}, lost_in
-    assert not get_watcher().running
+    await off_loop(end_idle_watcher)
     after = await off_loop(settle, pcsc_simulator, baseline)
     assert after == baseline, f"before: {baseline}; after: {after}"
     print(

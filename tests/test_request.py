@@ -29,7 +29,13 @@ from aioscard.monitor import CardInserted, ServiceLost, ServiceRestored, card_ev
 from aioscard.testing import ATR_T0, DEMO_ATR, MASKABLE_ATR, Simulator
 from aioscard.testing.plugin import CardFactory
 
-from ._support import off_loop, pcscd_connections, thread_ids
+from ._support import (
+    end_idle_watcher,
+    join_lingering_watcher,
+    off_loop,
+    pcscd_connections,
+    thread_ids,
+)
 
 T = TypeVar("T")
 
@@ -43,9 +49,11 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(autouse=True)
 def watcher_is_idle_around_each_test() -> Iterator[None]:
+    # Every request, monitor and observer a test made must have left the shared
+    # watcher with no subscriber by the time the test returns; its linger is cut short.
     assert not get_watcher().running
     yield
-    assert not get_watcher().running, "a test left the watcher running"
+    end_idle_watcher()
 
 
 @pytest.fixture
@@ -165,6 +173,7 @@ async def test_cancelling_a_pending_wait_is_prompt_and_leaves_nothing(
     pcsc_simulator: Simulator,
 ) -> None:
     await aioscard.readers()  # warm up: the pool keeps an idle worker thread
+    await off_loop(thread_ids)  # and so does anyio's, which joins the watcher below
     threads_before = thread_ids()
     contexts_before = pcscd_connections(pcsc_simulator)
     request = CardRequest(newcardonly=True, timeout=None)
@@ -175,6 +184,15 @@ async def test_cancelling_a_pending_wait_is_prompt_and_leaves_nothing(
     assert scope.cancelled_caught  # a cancellation, not a CardRequestTimeoutException
     print(f"\ncancelled wait returned {lateness * 1000:.2f} ms after the deadline")
     assert lateness < 0.5
+    assert get_watcher().subscriber_count == 0
+    # The watcher lingers, still watching, and the next wait reuses it ...
+    lingering = get_watcher().threads
+    assert len(lingering) == 1
+    with anyio.move_on_after(0.05):
+        await request.waitforcard()
+    assert get_watcher().threads == lingering
+    # ... and once nobody is back it ends on its own, leaving nothing behind.
+    await off_loop(join_lingering_watcher)
     assert thread_ids() <= threads_before
     assert pcscd_connections(pcsc_simulator) == contexts_before
 
@@ -193,7 +211,7 @@ async def test_asyncio_cancellation_is_not_a_timeout(pcsc_simulator: Simulator) 
     with pytest.raises(asyncio.CancelledError):
         await task
     assert time.perf_counter() - started < 0.5
-    assert not get_watcher().running
+    assert get_watcher().subscriber_count == 0
 
 
 @pytest.mark.anyio

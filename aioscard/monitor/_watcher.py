@@ -7,10 +7,17 @@ in SCardGetStatusChange with an INFINITE timeout over every reader plus
 ``async for`` streams of :mod:`aioscard.monitor`, pending
 :class:`~aioscard.CardRequest` waits and synchronous observers alike.
 
-Life cycle.  The thread starts with the first subscriber and stops when the
-last one leaves: SCardCancel (the one PC/SC call allowed across threads) ends
-the wait, the thread releases its context and exits, so an idle process holds
-no context and ``pcscd --auto-exit`` can still exit.  Nothing else needs the
+Life cycle.  The thread starts with the first subscriber and lingers for
+:data:`LINGER` seconds after the last one leaves, still watching, so that a
+program that waits for a card again and again (a ``waitforcard()`` loop, a
+retried request) neither pays a thread start, a new context and a first look
+each time nor makes the cancelled caller wait for a thread to end.  Leaving
+only nudges the watcher (SCardCancel, the one PC/SC call allowed across
+threads, made off the event loop and not awaited) from its INFINITE wait into
+a wait bounded by what is left of the linger; when that runs out with nobody
+back, the thread releases its context and exits, so an idle process holds no
+context and ``pcscd --auto-exit`` can still exit.  :meth:`Watcher.stop_if_idle`
+ends an idle watcher at once.  Nothing else needs the
 wait re-armed from outside: the PnP entry wakes it when readers come or go (the
 watcher then lists them again and watches the new set), and subscribers coming
 and going change nothing in what is watched -- the watcher always watches every
@@ -52,7 +59,9 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -82,6 +91,7 @@ from ._events import (
 __all__ = [
     "BACKOFF_MAX",
     "BACKOFF_MIN",
+    "LINGER",
     "Callback",
     "Origin",
     "SubscriberGone",
@@ -97,6 +107,9 @@ _log = logging.getLogger("aioscard.monitor")
 BACKOFF_MIN: float = 0.05
 #: Longest pause between two attempts; the pause doubles from BACKOFF_MIN up to this.
 BACKOFF_MAX: float = 1.0
+#: Seconds the watcher keeps watching after its last subscriber left (see the module's
+#: "Life cycle"); :class:`Watcher` takes its own value.
+LINGER: float = 1.0
 #: Name of the watcher thread.
 THREAD_NAME: Final = "aioscard-watcher"
 
@@ -185,48 +198,65 @@ class Subscription:
         return True
 
     def _detach(self) -> _Run | None:
-        # Stop deliveries; no PC/SC call.  Returns the run to stop if this was
-        # its last subscriber (close/aclose stop it, each on a suitable thread).
+        # Stop deliveries; no PC/SC call.  Returns the run to nudge or stop if this
+        # was its last subscriber (close/aclose do that, each on a suitable thread).
         with self._lock:
             self._closed = True
         return self._watcher._remove(self)
 
     def close(self) -> None:
-        """Unsubscribe; if this was the last subscriber, stop the watcher (SCardCancel,
-        join its thread, release its context) before returning.
+        """Unsubscribe.  If this was the last subscriber, the watcher lingers
+        (see :data:`LINGER`): this nudges it out of its INFINITE wait (SCardCancel)
+        and returns; :meth:`Watcher.stop_if_idle` ends it at once.
 
-        For synchronous callers.  Called from within a callback, it does not
-        wait: the watcher ends by itself once the callback returns.  Must not be
-        called on an event-loop thread (it would block the loop on PC/SC): use
-        :meth:`aclose` there.  Idempotent.
+        For synchronous callers.  Called from within a callback, it makes no
+        PC/SC call.  Must not be called on an event-loop thread (the nudge is a
+        PC/SC call): use :meth:`aclose` there.  Idempotent.
 
-        Cancellation: blocks the calling thread until the watcher has stopped,
-        typically 1-3 ms (SCardCancel's round trip through pcscd).
+        Cancellation: blocks the calling thread for the nudge, typically well under
+        a millisecond (one SCardCancel through pcscd); with a watcher made with
+        ``linger=0``, until the watcher has stopped (1-3 ms).
         """
         run = self._detach()
-        if run is not None:
+        if run is None or threading.current_thread() is run.thread:
+            return  # on the watcher thread, it looks at its subscribers after the callback
+        if run.stopping:
             run.stop()
+        else:
+            run.nudge()
 
     async def aclose(self) -> None:
-        """Unsubscribe; if this was the last subscriber, stop the watcher on a worker
-        thread and wait for it (typically 1-3 ms).
+        """Unsubscribe.  If this was the last subscriber, the watcher lingers (see
+        :data:`LINGER`); the nudge out of its INFINITE wait is handed to a worker
+        thread and not awaited.
 
-        Cancellation: shielded; always completes.
+        Cancellation: returns without waiting for any PC/SC call; with a watcher
+        made with ``linger=0``, it waits (shielded) for the watcher to stop.
         """
         run = self._detach()
-        if run is not None:
-            await _stop_off_loop(run)
+        if run is None:
+            return
+        if not run.stopping:
+            _off_loop(run.nudge)
+            return
+        # SCardCancel is a PC/SC call: never on the event-loop thread, so a pool
+        # worker makes it (and joins the watcher) while the loop waits.
+        with anyio.CancelScope(shield=True):
+            worker = pool.acquire()
+            try:
+                await worker.run_to_completion(run.stop)
+            finally:
+                pool.release(worker)
 
 
-async def _stop_off_loop(run: _Run) -> None:
-    # SCardCancel is a PC/SC call: never on the event-loop thread, so a pool
-    # worker makes it (and joins the watcher) while the loop waits.
-    with anyio.CancelScope(shield=True):
-        worker = pool.acquire()
-        try:
-            await worker.run_to_completion(run.stop)
-        finally:
-            pool.release(worker)
+def _off_loop(job: Callable[[], None]) -> None:
+    # Fire and forget on a pool worker: the worker goes back to the pool with the
+    # job queued, and jobs run in order, so whoever takes it next waits behind it.
+    worker = pool.acquire()
+    try:
+        worker.submit(job)
+    finally:
+        pool.release(worker)
 
 
 class _Run:
@@ -243,6 +273,11 @@ class _Run:
         self.subscribers: dict[Subscription, None] = {}
         self.stopping = False
         self.started = False
+        # When the last subscriber left; the thread ends LINGER seconds later if
+        # nobody came back.  ``waiting_forever`` is True while it is in (or about to
+        # enter) an INFINITE wait, chosen while it had subscribers.
+        self.idle_since = 0.0
+        self.waiting_forever = False
         self.synced = False  # the state is known: a snapshot can be handed out
         self.lost: SmartcardException | None = None
         self.slots: dict[str, _Slot] = {}
@@ -260,6 +295,41 @@ class _Run:
         if not self.synced:
             return []  # the first sync is still to come and will reach the newcomer
         return [(Origin.INITIAL, self._present_events())]
+
+    def nudge(self) -> None:
+        """Wake the thread from an INFINITE wait chosen while it had subscribers,
+        so that it starts counting its linger; return once it has (or has gone,
+        or has subscribers again).
+
+        As in :meth:`stop`, SCardCancel is repeated: one landing just before the
+        thread enters its wait is lost.
+        """
+        waited = 0.0
+        while self.thread.is_alive():
+            with self.lock:
+                if not self.waiting_forever or self.subscribers:
+                    return
+                context = self.context
+            if context is not None:
+                try:
+                    self.api.cancel(context)
+                except SmartcardException:
+                    pass  # released meanwhile, or pcscd gone: the thread finds out itself
+            self.thread.join(_STOP_CANCEL_INTERVAL)
+            waited += _STOP_CANCEL_INTERVAL
+            if waited >= _STOP_GIVE_UP:
+                _log.warning("the watcher thread did not wake within %.0f s", _STOP_GIVE_UP)
+                return
+
+    def expire_locked(self) -> bool:
+        """End the run if its linger is over (call with the lock held); True if it ends."""
+        if self.stopping:
+            return True
+        if self.subscribers or time.monotonic() - self.idle_since < self.watcher.linger:
+            return False
+        self.stopping = True
+        self.watcher._forget(self)
+        return True
 
     def stop(self) -> None:
         """Make the thread end and wait for it (it releases its context on the way).
@@ -292,7 +362,7 @@ class _Run:
     def _main(self) -> None:
         api = self.api
         try:
-            while not self.stopping:
+            while not self._expired():
                 try:
                     context = api.establish_context()
                 except SmartcardException as error:
@@ -316,11 +386,15 @@ class _Run:
                         api.release_context(context)
                     except SmartcardException:
                         pass  # pcscd gone: the library forgets the context anyway
-                if not self.stopping:
+                if not self._expired():
                     self.wake.wait(self.backoff)
                     self.backoff = min(self.backoff * 2, BACKOFF_MAX)
         finally:
             self.watcher._finished(self)
+
+    def _expired(self) -> bool:
+        with self.lock:
+            return self.expire_locked()
 
     def _first_look(self, api: PCSCAPI, context: int) -> tuple[ReaderState, list[ReaderState]]:
         pnp = ReaderState(C.PNP_NOTIFICATION, 0)
@@ -346,18 +420,23 @@ class _Run:
         pnp_works = not pnp.event_state & C.SCARD_STATE_UNKNOWN
         while True:
             with self.lock:
-                if self.stopping:
+                if self.expire_locked():
                     return
                 wait_states = [
                     ReaderState(slot.reader.name, slot.state & ~C.SCARD_STATE_CHANGED)
                     for slot in self.slots.values()
                 ]
-            use_pnp = pnp_works and len(wait_states) < _MAX_STATES
+                use_pnp = pnp_works and len(wait_states) < _MAX_STATES
+                timeout = C.INFINITE if use_pnp else _POLL_MS
+                if not self.subscribers:
+                    # Lingering: still watching, but only until the linger runs out.
+                    left = self.watcher.linger - (time.monotonic() - self.idle_since)
+                    timeout = min(math.ceil(left * 1000), _POLL_MS)
+                self.waiting_forever = timeout == C.INFINITE
             if use_pnp:
                 wait_states.insert(
                     0, ReaderState(pnp.reader, pnp.event_state & ~C.SCARD_STATE_CHANGED)
                 )
-            timeout = C.INFINITE if use_pnp else _POLL_MS
             relist = not use_pnp
             try:
                 result = api.get_status_change(context, timeout, wait_states)
@@ -459,14 +538,16 @@ class _Run:
                 for sub in gone:
                     self.subscribers.pop(sub, None)
                 if not self.subscribers:
-                    self.stopping = True  # nobody left: this thread ends after this batch
-                    self.watcher._forget(self)
+                    self.idle_since = time.monotonic()  # nobody left: start lingering
 
 
 class Watcher:
     """The process-wide registry of subscribers and the owner of the watcher thread."""
 
-    def __init__(self, api: Callable[[], PCSCAPI] = get_pcsc) -> None:
+    def __init__(self, api: Callable[[], PCSCAPI] = get_pcsc, linger: float = LINGER) -> None:
+        #: Seconds the thread keeps watching after its last subscriber left; 0 stops
+        #: it as the last subscriber leaves (``close``/``aclose`` then wait for it).
+        self.linger = linger
         self._api = api
         self._lock = threading.Lock()
         self._run: _Run | None = None
@@ -500,6 +581,8 @@ class Watcher:
         return subscription
 
     def _remove(self, subscription: Subscription) -> _Run | None:
+        # The run to nudge into its linger (or, with linger 0, to stop) when this
+        # was its last subscriber; the caller does that on a suitable thread.
         with self._lock:
             run = subscription._run
             if subscription not in run.subscribers:
@@ -507,9 +590,31 @@ class Watcher:
             del run.subscribers[subscription]
             if run.subscribers or run.stopping:
                 return None
-            run.stopping = True
-            self._forget(run)
+            run.idle_since = time.monotonic()
+            if self.linger <= 0:
+                run.stopping = True
+                self._forget(run)
             return run
+
+    def stop_if_idle(self) -> bool:
+        """End a watcher that has no subscribers now, instead of when its linger
+        runs out, and wait for its thread (it releases its context on the way).
+
+        Returns True if no watcher thread is left, False if one still has
+        subscribers.  Blocking: not on an event-loop thread (run it in a worker
+        thread there, e.g. ``anyio.to_thread.run_sync``).
+
+        Cancellation: blocks until the thread has gone, typically 1-3 ms.
+        """
+        with self._lock:
+            run = self._run
+            if run is not None and not run.subscribers:
+                run.stopping = True
+                self._forget(run)
+            stopping = [run for run in self._runs if run.stopping]
+        for run in stopping:
+            run.stop()
+        return not self.running
 
     def _forget(self, run: _Run) -> None:
         # With the lock held: the next subscriber starts a new run.

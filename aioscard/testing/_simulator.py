@@ -35,6 +35,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -355,8 +356,14 @@ class Simulator:
         """Remove every card, stop pcscd (SIGTERM, SIGKILL after 5 s) and reap it,
         delete the private directory and release the ports.  Idempotent.
 
+        An idle aioscard watcher of this process (one lingering after its last
+        subscriber) is ended first: it would see pcscd go and log that.
+
         Cancellation: blocks until pcscd has exited (normally ~50 ms).
         """
+        watcher = sys.modules.get("aioscard.monitor._watcher")
+        if watcher is not None:
+            watcher.get_watcher().stop_if_idle()
         with self._lock:
             for card in self._cards.values():
                 card.remove()
