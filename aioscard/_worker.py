@@ -17,9 +17,10 @@ same threads.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from queue import Empty, SimpleQueue
 from typing import Any, Generic, TypeVar
 
@@ -43,28 +44,117 @@ class _Ticket(Generic[T]):
 _Job = tuple[Callable[..., Any], tuple[Any, ...], _Ticket[Any]]
 
 
-class _AsyncioTicket(_Ticket[T]):
-    __slots__ = ("future", "loop")
+_PENDING, _RESULT, _ERROR, _CANCELLED = range(4)
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[T]) -> None:
+
+class _Waiter(Generic[T]):
+    """The one-shot future an asyncio task awaits while its job runs on a worker.
+
+    It speaks the protocol asyncio.Task uses for any awaited future
+    (``_asyncio_future_blocking``, ``get_loop``, ``add_done_callback``,
+    ``result``, ``cancel``).  It exists for one difference from asyncio.Future:
+    when the worker's result reaches the loop, the waiting task is woken in that
+    same loop iteration, where an ``asyncio.Future`` would schedule the wake-up for
+    the next one.  That saves an iteration (an epoll_wait and a handle) per PC/SC
+    call, which is measurable on every APDU.  A cancellation still goes through
+    ``call_soon``, because ``Task.cancel()`` may run inside another task.
+    """
+
+    __slots__ = ("_asyncio_future_blocking", "_callbacks", "_loop", "_state", "_value")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._state = _PENDING
+        self._value: Any = None
+        self._callbacks: list[tuple[Callable[[Any], object], contextvars.Context | None]] = []
+        self._asyncio_future_blocking = False
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def done(self) -> bool:
+        return self._state != _PENDING
+
+    def cancelled(self) -> bool:
+        return self._state == _CANCELLED
+
+    def result(self) -> T:
+        if self._state == _RESULT:
+            return self._value  # type: ignore[no-any-return]
+        raise self._error()
+
+    def exception(self) -> BaseException | None:
+        if self._state in (_RESULT, _ERROR):
+            return None if self._state == _RESULT else self._value
+        raise self._error()
+
+    def _error(self) -> BaseException:
+        if self._state == _PENDING:
+            return asyncio.InvalidStateError("the job has not finished")
+        if self._state == _CANCELLED:
+            return asyncio.CancelledError(*self._value)
+        error: BaseException = self._value
+        return error
+
+    def add_done_callback(
+        self, fn: Callable[[Any], object], *, context: contextvars.Context | None = None
+    ) -> None:
+        if self._state == _PENDING:
+            self._callbacks.append((fn, context))
+        else:
+            self._loop.call_soon(fn, self, context=context)
+
+    def remove_done_callback(self, fn: Callable[[Any], object]) -> int:
+        kept = [entry for entry in self._callbacks if entry[0] != fn]
+        removed = len(self._callbacks) - len(kept)
+        self._callbacks = kept
+        return removed
+
+    def cancel(self, msg: Any | None = None) -> bool:
+        if self._state != _PENDING:
+            return False
+        self._state = _CANCELLED
+        self._value = () if msg is None else (msg,)
+        callbacks, self._callbacks = self._callbacks, []
+        for fn, context in callbacks:
+            self._loop.call_soon(fn, self, context=context)
+        return True
+
+    def resolve(self, ok: bool, value: Any) -> None:
+        """Record the job's outcome and wake the task now (on the loop thread)."""
+        if self._state != _PENDING:
+            return  # cancelled meanwhile: the result is discarded
+        self._state = _RESULT if ok else _ERROR
+        self._value = value
+        callbacks, self._callbacks = self._callbacks, []
+        for fn, context in callbacks:
+            if context is None:
+                fn(self)
+            else:
+                context.run(fn, self)
+
+    def __await__(self) -> Generator[Any, None, T]:
+        if self._state == _PENDING:
+            self._asyncio_future_blocking = True
+            yield self
+        return self.result()
+
+    __iter__ = __await__
+
+
+class _AsyncioTicket(_Ticket[T]):
+    __slots__ = ("loop", "waiter")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, waiter: _Waiter[T]) -> None:
         super().__init__()
         self.loop = loop
-        self.future = future
+        self.waiter = waiter
 
     def deliver(self, ok: bool, value: Any) -> None:
         try:
-            self.loop.call_soon_threadsafe(self._resolve, ok, value)
+            self.loop.call_soon_threadsafe(self.waiter.resolve, ok, value)
         except RuntimeError:
             pass  # the loop is closed: nobody is left to tell
-
-    def _resolve(self, ok: bool, value: Any) -> None:
-        future = self.future
-        if future.done():
-            return  # cancelled meanwhile: the result is discarded
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(value)
 
 
 class _TrioTicket(_Ticket[T]):
@@ -176,11 +266,11 @@ class Worker:
         if _in_trio():
             return await self._run_trio(fn, args, droppable)
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        ticket: _AsyncioTicket[T] = _AsyncioTicket(loop, future)
+        waiter: _Waiter[T] = _Waiter(loop)
+        ticket: _AsyncioTicket[T] = _AsyncioTicket(loop, waiter)
         self._queue.put((fn, args, ticket))
         try:
-            return await future
+            return await waiter
         except BaseException:
             ticket.cancelled = droppable
             raise
