@@ -133,7 +133,7 @@ def _coerce_bytes(value: object, name: str) -> bytes:
         converted = bytes(value)
     except (TypeError, ValueError):
         _raise_bad_item(value, name)
-    if any(isinstance(item, bool) for item in value):
+    if bool in map(type, value):  # bytes() takes True and False as 1 and 0
         _raise_bad_item(value, name)
     return converted
 
