@@ -410,9 +410,11 @@ def raw_watch(reader: str, count: int) -> None:
 def cancel(reader: str, count: int) -> None:
     """Cancel a pending ``waitforcard()`` ``count`` times; time until the caller resumes.
 
-    ``last``: the waiter is the watcher's only subscriber, so resuming includes
-    stopping the watcher (SCardCancel, join, release).  ``shared``: another
-    subscriber keeps the watcher running (the common case in an application).
+    ``last``: the waiter is the watcher's only subscriber, so leaving nudges the
+    watcher into its linger (an SCardCancel on a worker, not awaited).  ``cold``:
+    the same with the watcher stopped before each wait, so every wait starts it.
+    ``shared``: another subscriber keeps the watcher running (the common case in
+    an application).
     """
     import aioscard
     from aioscard.monitor import card_events, get_watcher
@@ -443,11 +445,16 @@ def cancel(reader: str, count: int) -> None:
             await resumed.wait()
         return stamp[0] - started
 
+    async def cold() -> float:
+        await anyio.to_thread.run_sync(watcher.stop_if_idle)
+        return await once()
+
     async def main() -> dict[str, list[float]]:
         last = [await once() for _ in range(count)]
+        started = [await cold() for _ in range(count)]
         async with card_events(initial=False):
             shared = [await once() for _ in range(count)]
-        return {"last": last, "shared": shared}
+        return {"last": last, "cold": started, "shared": shared}
 
     samples = anyio.run(main)
     emit({name: sorted(values) for name, values in samples.items()})
