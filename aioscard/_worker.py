@@ -16,13 +16,19 @@ same threads.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import sys
 import threading
 from collections.abc import Callable, Generator
 from queue import Empty, SimpleQueue
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
+
+# asyncio is imported when first needed, by a caller on an asyncio loop (which has
+# imported it already): it is most of the import time of a program that never uses
+# it, such as one on the synchronous shim or on trio.
 
 __all__ = ["Worker", "WorkerPool", "pool"]
 
@@ -89,6 +95,8 @@ class _Waiter(Generic[T]):
         raise self._error()
 
     def _error(self) -> BaseException:
+        import asyncio
+
         if self._state == _PENDING:
             return asyncio.InvalidStateError("the job has not finished")
         if self._state == _CANCELLED:
@@ -265,6 +273,8 @@ class Worker:
     async def _run(self, fn: Callable[..., T], args: tuple[Any, ...], droppable: bool) -> T:
         if _in_trio():
             return await self._run_trio(fn, args, droppable)
+        import asyncio
+
         loop = asyncio.get_running_loop()
         waiter: _Waiter[T] = _Waiter(loop)
         ticket: _AsyncioTicket[T] = _AsyncioTicket(loop, waiter)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +33,8 @@ class Wakeup:
             post = trio.lowlevel.current_trio_token().run_sync_soon
             closed_errors = (trio.RunFinishedError, RuntimeError)
         else:
+            import asyncio  # imported already by the running loop; not at aioscard's import
+
             post = asyncio.get_running_loop().call_soon_threadsafe
             closed_errors = (RuntimeError,)  # "Event loop is closed"
         self._post = post
