@@ -115,13 +115,20 @@ class _CardWaiter:
         if wake and not self._wakeup.set_threadsafe():
             raise SubscriberGone
 
+    def over(self, *, answered: bool) -> bool:
+        """Whether the wait is over: with ``answered``, a matching card (or the card
+        type's error) is in; without, the first batch has come.  If not, the wake-up
+        is armed for the next batch that matters, so that the caller can sleep on it
+        (its own way: awaiting, or blocking a thread) without missing that batch."""
+        with self._lock:
+            if (self.card is not None or self.error is not None) if answered else self._ready:
+                return True
+            self._waiting, self._notified = True, False
+            return False
+
     async def wait_ready(self) -> None:
         """Wait for the first batch: the state when the wait began."""
-        while True:
-            with self._lock:
-                if self._ready:
-                    return
-                self._waiting, self._notified = True, False
+        while not self.over(answered=False):
             await self._sleep()
 
     async def wait_card(self) -> Card:
@@ -130,14 +137,12 @@ class _CardWaiter:
         Raises:
             Exception: what the card type's ``matches`` raised.
         """
-        while True:
-            with self._lock:
-                if self.error is not None:
-                    raise self.error
-                if self.card is not None:
-                    return self.card
-                self._waiting, self._notified = True, False
+        while not self.over(answered=True):
             await self._sleep()
+        if self.error is not None:
+            raise self.error
+        assert self.card is not None
+        return self.card
 
     async def _sleep(self) -> None:
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any, cast
 
@@ -59,16 +59,14 @@ class _Waker:
 
 
 def _block(
-    waiter: _core._CardWaiter, waker: _Waker, done: Callable[[], bool], deadline: float | None
+    waiter: _core._CardWaiter, waker: _Waker, *, answered: bool, deadline: float | None
 ) -> bool:
-    """Block until ``done()`` (read under the matcher's lock) or ``deadline`` (monotonic)."""
+    """Block until the matcher's wait is over (see ``_CardWaiter.over``) or
+    ``deadline`` (monotonic) passes; False on the deadline."""
     while True:
         waker.event.clear()
-        with waiter._lock:
-            if done():
-                return True
-            # Ask the matcher to wake us on its next answer (as its async waits do).
-            waiter._waiting, waiter._notified = True, False
+        if waiter.over(answered=answered):
+            return True
         remaining = None if deadline is None else deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
             return False
@@ -152,9 +150,9 @@ class CardRequest:
         subscription = subscribe(waiter)
         try:
             # The state when the wait began comes first; the timeout counts from `started`.
-            _block(waiter, waker, lambda: waiter._ready, None)
+            _block(waiter, waker, answered=False, deadline=None)
             deadline = None if request.timeout is None else started + request.timeout
-            if not _block(waiter, waker, lambda: bool(waiter.card or waiter.error), deadline):
+            if not _block(waiter, waker, answered=True, deadline=deadline):
                 raise CardRequestTimeoutException(
                     f"no matching card was inserted within {request.timeout:g} s"
                 )
