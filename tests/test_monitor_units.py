@@ -543,6 +543,22 @@ def test_losing_and_regaining_the_service(fake: FakePCSC, watcher: Watcher) -> N
 
 
 @pytest.mark.usefixtures("fast_backoff")
+def test_leaving_after_the_service_went_away_is_prompt(fake: FakePCSC, watcher: Watcher) -> None:
+    collector = Collector()
+    subscription = watcher.subscribe(collector)
+    collector.wait(1)
+    wait_until(lambda: bool(fake.waits) and fake.waits[-1][0] == C.INFINITE)
+    fake.kill()  # ends the INFINITE wait with an error; the watcher retries with backoff
+    assert isinstance(collector.wait(2)[1][1][0], ServiceLost)
+    started = time.perf_counter()
+    subscription.close()
+    assert time.perf_counter() - started < 0.5
+    [thread] = watcher.threads
+    thread.join(watcher.linger + 3)  # the linger runs out with pcscd still away
+    assert not watcher.running
+
+
+@pytest.mark.usefixtures("fast_backoff")
 def test_stopping_while_the_service_is_away_is_prompt(fake: FakePCSC, watcher: Watcher) -> None:
     fake.kill()
     collector = Collector()

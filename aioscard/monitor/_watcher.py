@@ -446,6 +446,9 @@ class _Run:
                 result = []
             except InvalidReaderException:
                 result, relist = [], True  # a reader vanished between listing and waiting
+            finally:
+                # Out of the wait (a failure too: pcscd lost): a nudge has nothing to cut short.
+                self.waiting_forever = False
             if use_pnp and result:
                 pnp, result = result[0], result[1:]
                 relist = relist or bool(pnp.event_state & C.SCARD_STATE_CHANGED)
