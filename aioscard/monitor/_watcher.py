@@ -304,22 +304,12 @@ class _Run:
         As in :meth:`stop`, SCardCancel is repeated: one landing just before the
         thread enters its wait is lost.
         """
-        waited = 0.0
-        while self.thread.is_alive():
+
+        def woken() -> bool:
             with self.lock:
-                if not self.waiting_forever or self.subscribers:
-                    return
-                context = self.context
-            if context is not None:
-                try:
-                    self.api.cancel(context)
-                except SmartcardException:
-                    pass  # released meanwhile, or pcscd gone: the thread finds out itself
-            self.thread.join(_STOP_CANCEL_INTERVAL)
-            waited += _STOP_CANCEL_INTERVAL
-            if waited >= _STOP_GIVE_UP:
-                _log.warning("the watcher thread did not wake within %.0f s", _STOP_GIVE_UP)
-                return
+                return not self.waiting_forever or bool(self.subscribers)
+
+        self._cancel_until(woken, "wake")
 
     def expire_locked(self) -> bool:
         """End the run if its linger is over (call with the lock held); True if it ends."""
@@ -343,18 +333,23 @@ class _Run:
         self.wake.set()
         if threading.current_thread() is self.thread or not self.started:
             return  # a callback closing the last subscription: the loop ends after it
+        self._cancel_until(lambda: False, "stop")
+
+    def _cancel_until(self, done: Callable[[], bool], what: str) -> None:
+        # SCardCancel every few ms until done() or the thread has gone; give up
+        # (and say so) after _STOP_GIVE_UP seconds.
         waited = 0.0
-        while self.thread.is_alive():
+        while self.thread.is_alive() and not done():
             context = self.context
             if context is not None:
                 try:
                     self.api.cancel(context)
                 except SmartcardException:
-                    pass  # released meanwhile, or pcscd gone: the thread is leaving anyway
+                    pass  # released meanwhile, or pcscd gone: the thread finds out itself
             self.thread.join(_STOP_CANCEL_INTERVAL)
             waited += _STOP_CANCEL_INTERVAL
             if waited >= _STOP_GIVE_UP:
-                _log.warning("the watcher thread did not stop within %.0f s", _STOP_GIVE_UP)
+                _log.warning("the watcher thread did not %s within %.0f s", what, _STOP_GIVE_UP)
                 return
 
     # -- the watcher thread ------------------------------------------------------------
