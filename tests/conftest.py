@@ -8,10 +8,15 @@ import pytest
 
 from aioscard.monitor import get_watcher
 
+from ._support import end_idle_watcher
+
 
 @pytest.fixture(autouse=True)
-def no_lingering_watcher() -> Iterator[None]:
-    # The process-wide watcher lingers a second after its last subscriber leaves;
-    # the next test's resource counts must not inherit it.
+def watcher_is_idle_around_each_test() -> Iterator[None]:
+    # Every request, monitor and observer a test made must have left the shared
+    # watcher with no subscriber by the time the test returns.  Its one-second
+    # linger is cut short, so that the next test's thread and context counts do
+    # not inherit it.
+    assert not get_watcher().running
     yield
-    get_watcher().stop_if_idle()
+    end_idle_watcher()

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,8 +38,6 @@ from aioscard.testing import (
     verify_apdu,
 )
 from aioscard.testing.plugin import CardFactory
-
-from ._support import end_idle_watcher
 
 aioscard.compat.install_as_smartcard()
 
@@ -100,15 +97,6 @@ GET_CHALLENGE = list(get_challenge_apdu(8))
 DEMO = list(DEMO_ATR)
 # Differs from MASKABLE_ATR only where the legacy program's mask is 00.
 MASKED_MATCH = bytes(b ^ 0x5A if i in (20, 31) else b for i, b in enumerate(MASKABLE_ATR))
-
-
-@pytest.fixture(autouse=True)
-def watcher_is_idle_around_each_test() -> Iterator[None]:
-    # Every request, monitor and observer a test made must have left the shared
-    # watcher with no subscriber by the time the test returns; its linger is cut short.
-    assert not get_watcher().running
-    yield
-    end_idle_watcher()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from typing import TypeVar
 
@@ -56,15 +56,6 @@ E = TypeVar("E", bound=MonitorEvent)
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-@pytest.fixture(autouse=True)
-def watcher_is_idle_around_each_test() -> Iterator[None]:
-    # Every request, monitor and observer a test made must have left the shared
-    # watcher with no subscriber by the time the test returns; its linger is cut short.
-    assert not get_watcher().running
-    yield
-    end_idle_watcher()
 
 
 async def next_event(events: EventStream[E], within: float = 3.0) -> E:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import TypeVar
 
 import anyio
@@ -30,7 +29,6 @@ from aioscard.testing import ATR_T0, DEMO_ATR, MASKABLE_ATR, Simulator
 from aioscard.testing.plugin import CardFactory
 
 from ._support import (
-    end_idle_watcher,
     join_lingering_watcher,
     off_loop,
     pcscd_connections,
@@ -45,15 +43,6 @@ GET_CHALLENGE = [0x00, 0x84, 0x00, 0x00, 0x08]
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-@pytest.fixture(autouse=True)
-def watcher_is_idle_around_each_test() -> Iterator[None]:
-    # Every request, monitor and observer a test made must have left the shared
-    # watcher with no subscriber by the time the test returns; its linger is cut short.
-    assert not get_watcher().running
-    yield
-    end_idle_watcher()
 
 
 @pytest.fixture
