@@ -361,9 +361,9 @@ class Simulator:
 
         Cancellation: blocks until pcscd has exited (normally ~50 ms).
         """
-        watcher = sys.modules.get("aioscard.monitor._watcher")
-        if watcher is not None:
-            watcher.get_watcher().stop_if_idle()
+        watcher_module = sys.modules.get("aioscard.monitor._watcher")  # loaded: may run
+        if watcher_module is not None:
+            watcher_module.get_watcher().stop_if_idle()
         with self._lock:
             for card in self._cards.values():
                 card.remove()
