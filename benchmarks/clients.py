@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import resource
 import statistics
 import sys
 import threading
@@ -33,46 +32,11 @@ from queue import SimpleQueue
 from typing import Any
 
 import anyio
+from _probes import cpu_seconds, kernel_usage, os_threads, rss_kib, socket_fds
 
 #: A 4-byte ECHO for the demo card: 80 EE 00 00 04 01 02 03 04 00 -> 01 02 03 04 90 00.
 ECHO = bytes([0x80, 0xEE, 0x00, 0x00, 0x04, 0x01, 0x02, 0x03, 0x04, 0x00])
 WARMUP = 0.2
-
-
-def cpu_seconds() -> float:
-    """User + system CPU of this whole process (every thread)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def kernel_usage() -> tuple[float, int]:
-    """System CPU seconds and context switches of this whole process so far."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_stime, usage.ru_nvcsw + usage.ru_nivcsw
-
-
-def rss_kib() -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def os_threads() -> int:
-    return len(os.listdir("/proc/self/task"))
-
-
-def socket_fds() -> int:
-    """Open socket file descriptors of this process (libpcsclite: one per context)."""
-    count = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
-                count += 1
-        except OSError:
-            pass
-    return count
 
 
 def emit(result: dict[str, Any]) -> None:

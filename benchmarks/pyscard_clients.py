@@ -18,36 +18,13 @@ import threading
 import time
 from typing import Any
 
+from _probes import cpu_seconds, rss_kib, socket_fds
 from smartcard.CardRequest import CardRequest  # type: ignore[import-not-found]
 from smartcard.Exceptions import CardRequestTimeoutException  # type: ignore[import-not-found]
 from smartcard.System import readers as list_readers  # type: ignore[import-not-found]
 
 ECHO = [0x80, 0xEE, 0x00, 0x00, 0x04, 0x01, 0x02, 0x03, 0x04, 0x00]
 WARMUP = 0.2
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def rss_kib() -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def socket_fds() -> int:
-    count = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
-                count += 1
-        except OSError:
-            pass
-    return count
 
 
 def transmit(seconds: float, names: list[str]) -> dict[str, Any]:
