@@ -17,6 +17,7 @@ from typing import Any
 
 import anyio
 
+from ._worker import Wakeup
 from .card import Card
 from .cardtype import AnyCardType, CardType
 from .exceptions import CardRequestTimeoutException
@@ -27,7 +28,6 @@ from .monitor._events import (
     MonitorEvent,
     ServiceLost,
 )
-from .monitor._handoff import Wakeup
 from .monitor._stream import EventStream, card_events, reader_names
 from .monitor._watcher import Origin, SubscriberGone, get_watcher
 from .reader import Reader

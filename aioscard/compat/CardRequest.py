@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, cast
 
 from aioscard import request as _core
+from aioscard._worker import Wakeup
 from aioscard.card import Card as _CoreCard
 from aioscard.cardtype import CardType
 from aioscard.exceptions import CardRequestTimeoutException
@@ -27,7 +28,6 @@ from aioscard.monitor import (
     Subscription,
     subscribe,
 )
-from aioscard.monitor._handoff import Wakeup
 
 from .Card import Card
 from .CardService import CardService

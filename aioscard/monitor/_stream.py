@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Generic, TypeVar, cast
 
+from .._worker import Wakeup
 from ..card import Card
 from ..cardtype import CardType
 from ..exceptions import SmartcardException
@@ -38,7 +39,6 @@ from ._events import (
     ServiceLost,
     ServiceRestored,
 )
-from ._handoff import Wakeup
 from ._watcher import Origin, SubscriberGone, Subscription, get_watcher
 
 __all__ = ["DEFAULT_BUFFER", "EventStream", "card_events", "reader_events", "reader_names"]
