@@ -24,12 +24,14 @@ __all__ = [
     "CardServiceException",
     "CardUnpoweredException",
     "CardUnresponsiveException",
+    "FeatureNotSupportedException",
     "InsufficientBufferException",
     "InvalidATRMaskLengthException",
     "InvalidHandleException",
     "InvalidParameterException",
     "InvalidReaderException",
     "InvalidResponseException",
+    "MalformedAnswerException",
     "NoCardException",
     "NoReadersException",
     "NotTransactedException",
@@ -172,3 +174,27 @@ class CardServiceException(SmartcardException):
 
 class InvalidATRMaskLengthException(SmartcardException):
     """An ATR mask's length differs from the ATR's length."""
+
+
+class FeatureNotSupportedException(UnsupportedFeatureException):
+    """The reader lacks the PC/SC Part 10 feature an operation needs.
+
+    ``feature`` is the feature's tag (``aioscard.part10.Feature``), and the
+    message names it, e.g. ``FEATURE_VERIFY_PIN_DIRECT``."""
+
+    def __init__(self, message: str = "", feature: int | None = None) -> None:
+        super().__init__(message)
+        self.feature = feature
+
+
+class MalformedAnswerException(SmartcardException, ValueError):
+    """Bytes that should hold a PC/SC Part 10 structure do not parse: a feature
+    list, PIN or TLV properties from a reader, or a PIN verify/modify structure.
+
+    The message says what is wrong and at which ``offset`` (when there is one).
+    It is also a ``ValueError``, so code that parses structures from untrusted
+    bytes may catch either."""
+
+    def __init__(self, message: str = "", offset: int | None = None) -> None:
+        super().__init__(message)
+        self.offset = offset
