@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar, NamedTuple, TextIO, TypeAlias
 
+from aioscard.tlv import CompactTLV as CompactTLV
+from aioscard.tlv import _split_compact_tlv
 from aioscard.util import ByteInput, _coerce_bytes, _parse_hex, to_hex
 
 __all__ = [
@@ -61,13 +63,6 @@ _TS_CONVENTIONS = MappingProxyType({0x3B: "direct", 0x3F: "inverse"})
 
 # ---------------------------------------------------------------------------
 # Historical bytes
-
-
-class CompactTLV(NamedTuple):
-    """One compact-TLV object of the historical bytes: a 4-bit tag and its value."""
-
-    tag: int
-    value: bytes
 
 
 class StorageCard(NamedTuple):
@@ -244,21 +239,9 @@ def _category_name(category: int) -> str:
 
 
 def _parse_compact_tlv(data: bytes) -> tuple[list[CompactTLV], list[str]]:
-    objects: list[CompactTLV] = []
-    problems: list[str] = []
-    position = 0
-    while position < len(data):
-        tag, length = data[position] >> 4, data[position] & 0x0F
-        end = position + 1 + length
-        if end > len(data):
-            problems.append(
-                f"compact-TLV object {data[position]:02X} announces {length} bytes, "
-                f"but only {len(data) - position - 1} remain"
-            )
-            break
-        objects.append(CompactTLV(tag, data[position + 1 : end]))
-        position = end
-    return objects, problems
+    objects, error = _split_compact_tlv(data)
+    # The offset in the message is relative to the objects, not the ATR: leave it out.
+    return objects, [] if error is None else [str(error).rsplit(" (at offset", 1)[0]]
 
 
 def decode_historical_bytes(data: ByteInput) -> HistoricalBytes:
