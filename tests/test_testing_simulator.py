@@ -39,7 +39,7 @@ from aioscard.testing import (
 )
 from aioscard.testing._netstat import listening
 from aioscard.testing._ports import reserve_ports
-from aioscard.testing._simulator import _sweep_stale_directories
+from aioscard.testing._sandbox import sweep_stale_directories
 from aioscard.testing.plugin import CardFactory
 
 OK = b"\x90\x00"
@@ -178,7 +178,7 @@ def test_sweep_keeps_directories_of_live_simulators(
         directory.mkdir()
         (directory / "owner").write_text(str(owner))
     fresh.mkdir()  # no owner yet: being set up
-    _sweep_stale_directories()
+    sweep_stale_directories()
     assert not stale.exists()
     assert mine.exists()
     assert fresh.exists()
@@ -455,3 +455,85 @@ def test_plugin_in_a_fresh_pytest_run(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
+
+
+# -- without a mount namespace (chroots, unprivileged containers) ------------------------
+
+
+@pytest.fixture
+def no_namespaces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make ``unshare`` fail, as it does in a chroot, for this process and its children."""
+    from aioscard.testing import _sandbox
+
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "unshare").write_text("#!/bin/sh\necho 'unshare: unshare failed' >&2\nexit 1\n")
+    (fake / "unshare").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
+    _sandbox.namespace_prefix.cache_clear()
+    try:
+        yield
+    finally:
+        _sandbox.namespace_prefix.cache_clear()  # the next simulator probes the real PATH
+
+
+def _pid_file_state(path: Path) -> tuple[bytes, int] | None:
+    if not path.exists():
+        return None
+    return path.read_bytes(), path.stat().st_mode & 0o7777
+
+
+@pytest.mark.parametrize("system_pid_file", [True, False], ids=["pid-file", "no-pid-file"])
+def test_without_namespaces_the_system_pid_file_stays_and_the_warning_is_logged(
+    no_namespaces: None, caplog: pytest.LogCaptureFixture, system_pid_file: bool
+) -> None:
+    from aioscard.testing._sandbox import PID_FILE
+
+    pid_file = Path(PID_FILE)
+    run = pid_file.parent
+    if not os.access(run if run.exists() else run.parent, os.W_OK):
+        pytest.skip(f"{run} is not writable: a private pcscd cannot run here without namespaces")
+    made_run = not run.exists()
+    planted = False
+    if system_pid_file and not pid_file.exists():
+        run.mkdir(exist_ok=True)
+        pid_file.write_bytes(b"4242\n")  # stands in for a system pcscd's
+        pid_file.chmod(0o600)
+        planted = True
+    elif not system_pid_file and pid_file.exists():
+        pytest.skip(f"{PID_FILE} exists: a system pcscd runs here")
+    before = _pid_file_state(pid_file)
+    try:
+        with caplog.at_level("WARNING", logger="aioscard.testing"), Simulator(readers=2) as sim:
+            assert _pid_file_state(pid_file) == before
+            sim.insert(reader=1)
+            answers = client(sim, "transmit", sim.reader_names[1], "80EE000001AA00")
+            assert answers == {"answers": ["aa9000"]}
+            sim.kill()
+            assert _pid_file_state(pid_file) == before
+            sim.restart()
+            assert _pid_file_state(pid_file) == before
+        assert _pid_file_state(pid_file) == before
+        if not system_pid_file:
+            assert run.exists() == (not made_run)  # a /run/pcscd made by pcscd is gone too
+        warnings = [r for r in caplog.records if "no private mount namespace" in r.getMessage()]
+        assert len(warnings) == 1
+        assert warnings[0].levelname == "WARNING"
+    finally:
+        if planted:
+            pid_file.unlink()
+        if made_run and run.exists():
+            run.rmdir()
+
+
+def test_without_namespaces_nothing_is_written_to_stderr(no_namespaces: None) -> None:
+    # The warning is a logging record; an application that configures no logging sees nothing.
+    code = (
+        "from aioscard.testing import Simulator\n"
+        "with Simulator(readers=1) as sim:\n"
+        "    print(sim.running)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "True\n", "")

@@ -14,9 +14,17 @@ plugin costs next to nothing in test runs that do not use it.
 
 from __future__ import annotations
 
+import ast
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
+# A library's warnings (no mount namespace, no reader driver) go to the application's
+# logging configuration, never straight to stderr through logging's last resort.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+# The one list of this package's names: typed re-exports, read (not run) at import time
+# to learn which module holds each name; the modules load on first use (PEP 562).
 if TYPE_CHECKING:
     from ._apdu import CommandAPDU as CommandAPDU
     from ._atr import ATR_T0 as ATR_T0
@@ -61,96 +69,23 @@ if TYPE_CHECKING:
     from ._simulator import DEFAULT_READER_NAME as DEFAULT_READER_NAME
     from ._simulator import Simulator as Simulator
 
-__all__ = [
-    "ATR_T0",
-    "ATR_T0_T1",
-    "ATR_T1",
-    "DEFAULT_PIN",
-    "DEFAULT_PUK",
-    "DEFAULT_READER_NAME",
-    "DEMO_AID",
-    "DEMO_ATR",
-    "DEMO_CPLC",
-    "DEMO_FILES",
-    "DROP_APDU",
-    "FID_DEMO_EF",
-    "FID_EF_DIR",
-    "FID_MF",
-    "GET_CPLC_APDU",
-    "MASKABLE_ATR",
-    "MAX_ECHO_OVER_VPCD",
-    "MAX_FRAME",
-    "PIN_TRIES",
-    "SELECT_DEMO_APDU",
-    "CardHandler",
-    "CommandAPDU",
-    "DemoCard",
-    "DropConnection",
-    "PowerEvent",
-    "ResettableHandler",
-    "Simulator",
-    "SimulatorError",
-    "VirtualCard",
-    "change_pin_apdu",
-    "delay_apdu",
-    "echo_apdu",
-    "exact_length_apdu",
-    "get_challenge_apdu",
-    "get_response_apdu",
-    "long_response_apdu",
-    "long_response_data",
-    "read_binary_apdu",
-    "reset_retry_counter_apdu",
-    "select_aid_apdu",
-    "select_file_apdu",
-    "verify_apdu",
-]
 
-# name -> module; the modules load on first attribute access (PEP 562).
-_EXPORTS = {
-    "CommandAPDU": "._apdu",
-    "ATR_T0": "._atr",
-    "ATR_T0_T1": "._atr",
-    "ATR_T1": "._atr",
-    "DEMO_ATR": "._atr",
-    "MASKABLE_ATR": "._atr",
-    "MAX_FRAME": "._card",
-    "CardHandler": "._card",
-    "PowerEvent": "._card",
-    "ResettableHandler": "._card",
-    "VirtualCard": "._card",
-    "DEFAULT_PIN": "._demo",
-    "DEFAULT_PUK": "._demo",
-    "DEMO_AID": "._demo",
-    "DEMO_CPLC": "._demo",
-    "DEMO_FILES": "._demo",
-    "DROP_APDU": "._demo",
-    "FID_DEMO_EF": "._demo",
-    "FID_EF_DIR": "._demo",
-    "FID_MF": "._demo",
-    "GET_CPLC_APDU": "._demo",
-    "MAX_ECHO_OVER_VPCD": "._demo",
-    "PIN_TRIES": "._demo",
-    "SELECT_DEMO_APDU": "._demo",
-    "DemoCard": "._demo",
-    "change_pin_apdu": "._demo",
-    "delay_apdu": "._demo",
-    "echo_apdu": "._demo",
-    "exact_length_apdu": "._demo",
-    "get_challenge_apdu": "._demo",
-    "get_response_apdu": "._demo",
-    "long_response_apdu": "._demo",
-    "long_response_data": "._demo",
-    "read_binary_apdu": "._demo",
-    "reset_retry_counter_apdu": "._demo",
-    "select_aid_apdu": "._demo",
-    "select_file_apdu": "._demo",
-    "verify_apdu": "._demo",
-    "DropConnection": "._errors",
-    "SimulatorError": "._errors",
-    "DEFAULT_READER_NAME": "._simulator",
-    "Simulator": "._simulator",
-}
+def _exports() -> dict[str, str]:
+    """name -> module, from the ``if TYPE_CHECKING:`` imports above."""
+    with open(__file__, encoding="utf-8") as source:
+        tree = ast.parse(source.read(), __file__)
+    exports: dict[str, str] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.If) and ast.unparse(statement.test) == "TYPE_CHECKING":
+            for node in statement.body:
+                if isinstance(node, ast.ImportFrom):
+                    module = "." * node.level + (node.module or "")
+                    exports.update((alias.name, module) for alias in node.names)
+    return exports
+
+
+_EXPORTS = _exports()
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:

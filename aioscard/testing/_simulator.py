@@ -6,11 +6,9 @@ private temporary directory, and pcscd receives it as fd 3 with
 ``LISTEN_FDS=1`` and ``LISTEN_PID`` set to its own PID.  Clients reach it with
 ``PCSCLITE_CSOCK_NAME`` (see :attr:`Simulator.env`).
 
-pcscd still writes and removes ``/run/pcscd/pcscd.pid``; where a private mount
-namespace is possible (``unshare -m`` as root, ``unshare -Urm`` otherwise) it
-runs under a tmpfs there, so a system pcscd's files are left alone.  In that
-namespace the machine's USB reader drivers are hidden too, so a private pcscd
-never grabs a real reader.
+pcscd still writes and removes ``/run/pcscd/pcscd.pid``; :mod:`._sandbox` runs
+it in a private mount namespace where possible, and otherwise puts that file
+back as it was (see there).
 
 Each reader.conf entry of the vpcd driver gives two reader slots, each listening
 on a TCP port of its own; reader ``i`` listens on ``ports[i]`` and pcscd names
@@ -27,8 +25,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import ctypes
-import functools
 import logging
 import os
 import shutil
@@ -39,13 +35,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from types import TracebackType
 from typing import IO
 
+from . import _sandbox
 from ._card import VirtualCard
 from ._errors import SimulatorError
-from ._netstat import bound_unix_paths, listening, socket_inodes
+from ._netstat import listening, socket_inodes
 from ._ports import PortReservation, reserve_ports
 
 __all__ = ["DEFAULT_READER_NAME", "DRIVER_ENV", "PCSCD_ENV", "Simulator"]
@@ -66,12 +62,10 @@ _DRIVER_CANDIDATES = (
     "/usr/lib64/pcsc/drivers/serial/libifdvpcd.so",
     "/usr/local/lib/pcsc/drivers/serial/libifdvpcd.so",
 )
-_SD_LISTEN_FDS_START = 3
 _READY_MARK = b"daemon ready"
 _STOP_GRACE = 5.0
 # A normal power-up takes one or two presence polls (400 ms each), more on a loaded machine.
 _RESEAT_AFTER = 2.0
-_PR_SET_PDEATHSIG = 1
 # Variables a parent under systemd may carry that must not reach our pcscd.
 _SYSTEMD_VARIABLES = ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET")
 
@@ -98,116 +92,6 @@ def _find_pcscd(explicit: str | None) -> str:
 
 def _find_driver(explicit: str | None) -> str:
     return _find(explicit, DRIVER_ENV, _DRIVER_CANDIDATES, "vpcd driver")
-
-
-_DIRECTORY_PREFIX = "aioscard-sim-"
-_OWNER_FILE = "owner"
-_SOCKET_NAME = "pcscd.comm"
-_UNCLAIMED_GRACE = 60.0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
-
-
-def _sweep_stale_directories() -> None:
-    """Delete private directories left by simulators whose process died without
-    stop() (SIGKILL, a crash): no socket is open at their path and their owner
-    and pcscd are gone."""
-    root = tempfile.gettempdir()
-    try:
-        names = [name for name in os.listdir(root) if name.startswith(_DIRECTORY_PREFIX)]
-    except OSError:
-        return
-    in_use = bound_unix_paths()
-    for name in names:
-        path = os.path.join(root, name)
-        try:
-            info = os.lstat(path)
-            with open(os.path.join(path, _OWNER_FILE), encoding="ascii") as owner:
-                pids = [int(word) for word in owner.read().split()]
-        except FileNotFoundError:
-            pids = []
-        except (OSError, ValueError):
-            continue
-        if info.st_uid != os.geteuid() or os.path.join(path, _SOCKET_NAME) in in_use:
-            continue
-        if not pids and time.time() - info.st_mtime < _UNCLAIMED_GRACE:
-            continue  # being set up right now by another simulator
-        if not any(_alive(pid) for pid in pids):
-            logger.debug("removing %s, left by a simulator that died", path)
-            shutil.rmtree(path, ignore_errors=True)
-
-
-_isolation_lock = threading.Lock()
-_isolation_cache: list[list[str] | None] = []
-
-
-def _namespace_prefix() -> list[str] | None:
-    """The command prefix giving a private mount namespace, or None if none works.
-
-    Probed once per process by actually mounting a tmpfs in a throw-away namespace.
-    """
-    with _isolation_lock:
-        if _isolation_cache:
-            return _isolation_cache[0]
-        unshare = shutil.which("unshare")
-        prefix: list[str] | None = None
-        if unshare is not None:
-            # Root needs no user namespace (and some containers forbid one).
-            options = ["-m", "-Urm"] if os.geteuid() == 0 else ["-Urm"]
-            for option in options:
-                attempt = [unshare, option, "--propagation", "private", "--"]
-                probe = subprocess.run(
-                    [*attempt, "sh", "-c", "mount -t tmpfs aioscard-probe /run"],
-                    stdin=subprocess.DEVNULL,
-                    capture_output=True,
-                    timeout=10,
-                    check=False,
-                )
-                if probe.returncode == 0:
-                    prefix = attempt
-                    break
-        if prefix is None:
-            logger.warning(
-                "no private mount namespace (unshare -m / -Urm failed): the simulated pcscd "
-                "shares /run/pcscd and will write and remove /run/pcscd/pcscd.pid"
-            )
-        _isolation_cache.append(prefix)
-        return prefix
-
-
-@functools.cache
-def _load_prctl() -> Callable[[int, int, int, int, int], int] | None:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl: Callable[[int, int, int, int, int], int] = libc.prctl
-    except (OSError, AttributeError):
-        return None
-    return prctl
-
-
-def _child_setup(listen_fd: int, parent_pid: int, die_with_parent: bool) -> Callable[[], None]:
-    # Resolved in the parent: loading a library in the forked child could deadlock.
-    prctl = _load_prctl() if die_with_parent else None
-
-    def setup() -> None:
-        # Runs between fork and exec.  fd 3 may be an end of subprocess's own
-        # stdout pipe, already duplicated onto fd 1 by now, never its error
-        # pipe: that one is created after the stdout pipe took the lowest fds.
-        os.dup2(listen_fd, _SD_LISTEN_FDS_START)
-        if prctl is not None:
-            prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-            if os.getppid() != parent_pid:
-                os._exit(1)  # the parent died before the death signal was armed
-
-    return setup
 
 
 class Simulator:
@@ -264,6 +148,7 @@ class Simulator:
         self._driver = driver
         self._lock = threading.RLock()
         self._process: subprocess.Popen[bytes] | None = None
+        self._pid_guard: _sandbox.PidFileGuard | None = None
         self._output_thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._output_tail: collections.deque[str] = collections.deque(maxlen=40)
@@ -331,16 +216,16 @@ class Simulator:
                 raise SimulatorError("the simulator is already started: stop() or restart() it")
             pcscd = _find_pcscd(self._pcscd)
             driver = _find_driver(self._driver)
-            _sweep_stale_directories()
+            _sandbox.sweep_stale_directories()
             reservation = reserve_ports(2 * self.entries, self.base_port)
             try:
-                directory = tempfile.mkdtemp(prefix=_DIRECTORY_PREFIX)
+                directory = tempfile.mkdtemp(prefix=_sandbox.DIRECTORY_PREFIX)
                 try:
                     self._write_owner(directory, None)
                     self._directory = directory
                     self._reservation = reservation
                     self.ports = reservation.ports[: self.readers]
-                    self.socket_path = os.path.join(directory, _SOCKET_NAME)
+                    self.socket_path = os.path.join(directory, _sandbox.SOCKET_NAME)
                     self._write_config(directory, driver)
                     self._spawn(pcscd, timeout)
                 except BaseException:
@@ -520,7 +405,7 @@ class Simulator:
     def _write_owner(self, directory: str, pcscd_pid: int | None) -> None:
         # Lets a later simulator tell a directory of a dead run from a live one.
         pids = [os.getpid()] if pcscd_pid is None else [os.getpid(), pcscd_pid]
-        with open(os.path.join(directory, _OWNER_FILE), "w", encoding="ascii") as owner:
+        with open(os.path.join(directory, _sandbox.OWNER_FILE), "w", encoding="ascii") as owner:
             owner.write(" ".join(map(str, pids)))
 
     def _write_config(self, directory: str, driver: str) -> None:
@@ -542,18 +427,6 @@ class Simulator:
         with open(os.path.join(directory, "reader.conf"), "w", encoding="utf-8") as conf:
             conf.write("\n".join(lines))
 
-    def _mounts(self, driver_dir: str | None) -> list[str]:
-        commands: list[str] = []
-        run = "/run/pcscd" if os.path.isdir("/run/pcscd") else "/run"
-        assert self._directory is not None
-        if run == "/run" and os.path.realpath(self._directory).startswith("/run/"):
-            logger.warning("temporary directory under /run: pcscd shares /run/pcscd")
-        else:
-            commands.append(f"mount -t tmpfs -o mode=0755,size=1m aioscard-run {run}")
-        if driver_dir is not None and os.path.isdir(driver_dir):
-            commands.append(f"mount -t tmpfs -o mode=0755,size=64k aioscard-drivers {driver_dir}")
-        return commands
-
     def _command(self, pcscd: str) -> list[str]:
         assert self._directory is not None
         conf = os.path.join(self._directory, "reader.conf")
@@ -562,14 +435,14 @@ class Simulator:
             daemon += ["--apdu", "--debug"]
         if self.auto_exit:
             daemon.append("--auto-exit")
-        prefix = _namespace_prefix()
+        prefix = _sandbox.namespace_prefix()
         steps = ["set -e"]
         if prefix is not None:
             driver = _find_driver(self._driver)
             # USB drivers live in the vpcd driver's grandparent ("drivers/serial/..").
             parent = os.path.dirname(os.path.dirname(os.path.realpath(driver)))
             drivers = None if self.hotplug or not parent.endswith("/drivers") else parent
-            steps += self._mounts(drivers)
+            steps += _sandbox.mount_commands(self._directory, drivers)
         # $$ is this shell's PID, which exec hands on to pcscd: sd_listen_fds wants it.
         steps.append('LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"')
         return [*(prefix or []), "sh", "-c", "\n".join(steps), *daemon]
@@ -588,23 +461,27 @@ class Simulator:
             on_main_thread = threading.current_thread() is threading.main_thread()
             self._ready.clear()
             self._output_tail.clear()
+            command = self._command(pcscd)
+            # Without a namespace pcscd writes the system's pid file: record it first.
+            guard = _sandbox.PidFileGuard() if _sandbox.namespace_prefix() is None else None
             started = time.monotonic()
             process = subprocess.Popen(
-                self._command(pcscd),
+                command,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 env=environment,
-                pass_fds=(_SD_LISTEN_FDS_START,),
+                pass_fds=(_sandbox.SD_LISTEN_FDS_START,),
                 # PR_SET_PDEATHSIG fires when the *thread* that forked exits, so
                 # it is armed only when that thread is the main one.
-                preexec_fn=_child_setup(listener.fileno(), os.getpid(), on_main_thread),
+                preexec_fn=_sandbox.child_setup(listener.fileno(), os.getpid(), on_main_thread),
             )
         finally:
             # pcscd holds its own copy; without ours, a dead pcscd refuses
             # connections instead of leaving clients hanging in the backlog.
             listener.close()
         self._process = process
+        self._pid_guard = guard
         self._write_owner(self._directory, process.pid)
         assert process.stdout is not None
         self._output_thread = threading.Thread(
@@ -616,6 +493,8 @@ class Simulator:
         self._output_thread.start()
         try:
             self._await_ready(process, started + timeout)
+            if guard is not None:
+                guard.after_start(process.pid, lambda: process.poll() is None)
         except BaseException:
             self._terminate(signal.SIGTERM)
             raise
@@ -674,6 +553,9 @@ class Simulator:
                     process.kill()
                     process.wait()
             logger.debug("pcscd %d exited with status %s", process.pid, process.returncode)
+            guard, self._pid_guard = self._pid_guard, None
+            if guard is not None:
+                guard.after_exit(process.pid)
         thread, self._output_thread = self._output_thread, None
         if thread is not None:
             thread.join()
