@@ -10,11 +10,16 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import anyio
+import pytest
 
 from aioscard.monitor import Watcher, get_watcher
 from aioscard.testing import Simulator
 
 T = TypeVar("T")
+
+# Runs an async test under asyncio only, where running it under trio as well
+# would add minutes and test nothing the trio variants of its neighbours miss.
+asyncio_only = pytest.mark.parametrize("anyio_backend", ["asyncio"])
 
 
 def pcscd_connections(simulator: Simulator) -> int:

@@ -1,4 +1,12 @@
-"""Fixtures for every test of the suite."""
+"""Fixtures for every test of the suite.
+
+Async tests marked ``@pytest.mark.anyio`` run once per event loop backend
+(asyncio and trio), through the ``anyio_backend`` fixture below, as anyio's
+own test suite does.  A test that is deliberately one backend overrides it
+with ``@pytest.mark.parametrize("anyio_backend", ["asyncio"])`` (see
+``asyncio_only`` in ``_support``); a test of asyncio-only behaviour uses
+``@pytest.mark.asyncio`` (pytest-asyncio) instead.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,11 @@ import pytest
 from aioscard.monitor import get_watcher
 
 from ._support import end_idle_watcher
+
+
+@pytest.fixture(params=[pytest.param("asyncio", id="asyncio"), pytest.param("trio", id="trio")])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture(autouse=True)

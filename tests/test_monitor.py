@@ -53,11 +53,6 @@ T = TypeVar("T")
 E = TypeVar("E", bound=MonitorEvent)
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 async def next_event(events: EventStream[E], within: float = 3.0) -> E:
     with anyio.fail_after(within):
         return await events.__anext__()

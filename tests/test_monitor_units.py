@@ -584,11 +584,6 @@ def global_fake(fake: FakePCSC) -> Iterator[FakePCSC]:
         set_pcsc(previous)
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.mark.anyio
 @pytest.mark.usefixtures("fast_backoff")
 async def test_a_stream_catches_up_after_an_overflow(global_fake: FakePCSC) -> None:

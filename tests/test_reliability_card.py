@@ -35,7 +35,7 @@ from aioscard.testing import (
 from aioscard.testing.plugin import CardFactory, wait_reader_state
 
 from ._rawcard import Answer, RawCard, frame
-from ._support import off_loop
+from ._support import asyncio_only, off_loop
 
 pytestmark = pytest.mark.anyio
 
@@ -45,11 +45,6 @@ GONE = (
     exc.NotTransactedException,  # after the card went, before pcscd's presence poll
     exc.CardRemovedException,  # after the poll, until reconnect()
 )
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 # -- a card pulled out in the middle of a command ---------------------------------------
@@ -187,6 +182,7 @@ async def test_a_card_dropped_mid_apdu_is_an_error_every_time(
 # -- a card pulled between two commands --------------------------------------------------
 
 
+@asyncio_only
 async def test_a_card_pulled_between_apdus_then_put_back(
     pcsc_simulator: Simulator, card_factory: CardFactory
 ) -> None:
@@ -263,6 +259,7 @@ def raw_cards(pcsc_simulator: Simulator) -> Iterator[Callable[[RawCard, int], Ra
             wait_reader_state(pcsc_simulator, reader, present=False)
 
 
+@asyncio_only
 @pytest.mark.parametrize(
     "answers", [200, pytest.param(3000, marks=pytest.mark.slow)], ids=["short", "long"]
 )
@@ -293,6 +290,7 @@ async def test_garbage_answers_come_back_exactly_or_as_documented_errors(
     print(f"\n{answers} garbage answers, {min(sizes)}..{max(sizes)} bytes: {dict(outcomes)}")
 
 
+@asyncio_only
 @pytest.mark.parametrize(
     "answer", [Answer(silent=True), Answer(frame(b""))], ids=["silent", "empty"]
 )
@@ -381,6 +379,7 @@ async def random_atr_on_reader(
         await off_loop(wait_reader_state, simulator, reader, present=False)
 
 
+@asyncio_only
 @pytest.mark.parametrize("atrs", [8, pytest.param(40, marks=pytest.mark.slow)])
 async def test_random_answers_to_reset(
     pcsc_simulator: Simulator, raw_cards: Callable[[RawCard, int], RawCard], atrs: int

@@ -24,7 +24,7 @@ from aioscard.testing import DemoCard, Simulator, echo_apdu
 from aioscard.testing.plugin import CardFactory
 
 from ._reliability import Child, settle, snapshot
-from ._support import off_loop
+from ._support import asyncio_only, off_loop
 
 pytestmark = pytest.mark.anyio
 
@@ -63,11 +63,6 @@ for line in sys.stdin:
     except Exception as error:
         print("error", command, type(error).__name__, flush=True)
 """
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 class Recorder(DemoCard):
@@ -119,6 +114,7 @@ async def ask(child: Child, command: str, answer: str = "ok") -> str:
     return await off_loop(child.expect, f"{answer} {command.split()[0]}")
 
 
+@asyncio_only
 async def test_a_card_held_exclusively_by_another_process(
     pcsc_simulator: Simulator, recorder: Recorder, child: Child
 ) -> None:
@@ -157,6 +153,7 @@ async def test_a_card_held_exclusively_by_another_process(
     assert child.stderr == ""
 
 
+@asyncio_only
 async def test_reconnecting_exclusively_waits_for_the_other_process(
     pcsc_simulator: Simulator, recorder: Recorder, child: Child
 ) -> None:
@@ -178,6 +175,7 @@ async def test_reconnecting_exclusively_waits_for_the_other_process(
     assert child.stderr == ""
 
 
+@asyncio_only
 async def test_a_transaction_in_another_process_keeps_our_commands_out(
     pcsc_simulator: Simulator, recorder: Recorder, child: Child
 ) -> None:
@@ -236,6 +234,7 @@ async def test_a_transaction_in_another_process_keeps_our_commands_out(
     assert child.stderr == ""
 
 
+@asyncio_only
 async def test_a_process_killed_inside_its_transaction(
     pcsc_simulator: Simulator, recorder: Recorder, child: Child
 ) -> None:

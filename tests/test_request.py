@@ -40,11 +40,6 @@ T = TypeVar("T")
 GET_CHALLENGE = [0x00, 0x84, 0x00, 0x00, 0x08]
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
 def names(pcsc_simulator: Simulator) -> list[str]:
     return pcsc_simulator.reader_names
