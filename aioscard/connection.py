@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from . import _reader_ops
 from . import exceptions as exc
 from ._context import Context
 from .apdu import Response, build_apdu, coerce_apdu, coerce_bytes, parse_apdu
@@ -29,7 +30,9 @@ from .observer import CardConnectionEvent, Observable
 from .util import ByteInput
 
 if TYPE_CHECKING:
+    from .part10 import PinModifyStructure, PinProperties, PinVerifyStructure, TlvProperties
     from .reader import Reader
+    from .readerinfo import ReaderInfo
 
 __all__ = ["CardConnection", "TransportOptions"]
 
@@ -519,6 +522,101 @@ class CardConnection(Observable):
             UnsupportedFeatureException: the driver does not offer the attribute.
         """
         return await self._arun(self._plan_get_attrib(attrId))
+
+    def _job_set_attrib(self, attr_id: int, value: bytes) -> None:
+        self._context.api.set_attrib(self._require_handle(), attr_id, value)
+
+    def _plan_set_attrib(self, attr_id: int, value: ByteInput) -> _Plan[None, None]:
+        _check_int(attr_id, "attrId")
+        if not 0 <= attr_id <= 0xFFFFFFFF:
+            raise ValueError(f"attrId must be in 0..0xFFFFFFFF, got {attr_id}")
+        data = coerce_bytes(value, name="attrValue", min_len=1, max_len=_MAX_CONTROL)
+        return _Plan(self._guard, (self._job_set_attrib, attr_id, data), _identity)
+
+    async def setAttrib(self, attrId: int, attrValue: ByteInput) -> None:
+        """Write a reader or card attribute (SCardSetAttrib).
+
+        Raises:
+            UnsupportedFeatureException: the driver does not let the attribute be set.
+            TypeError, ValueError: bad arguments, or an empty value (before any PC/SC call).
+        """
+        await self._arun(self._plan_set_attrib(attrId, attrValue))
+
+    # -- reader features (PC/SC Part 10) and reader information ----------------------
+    # Thin doors to aioscard._reader_ops, which builds on control() and getAttrib().
+
+    async def features(self) -> Mapping[int, int]:
+        """The reader's PC/SC Part 10 features: tag (``aioscard.part10.Feature``) ->
+        control code, from CM_IOCTL_GET_FEATURE_REQUEST (asked once per connection).
+        Empty for a reader without any.
+
+        Raises:
+            MalformedAnswerException: the reader's answer does not parse.
+            CardConnectionException: not connected.
+        """
+        return await _reader_ops.features(self)
+
+    async def pin_properties(self) -> PinProperties:
+        """The reader's PIN_PROPERTIES_STRUCTURE (FEATURE_IFD_PIN_PROPERTIES).
+
+        Raises:
+            FeatureNotSupportedException: the reader lacks the feature.
+            MalformedAnswerException: the answer does not parse.
+        """
+        return await _reader_ops.pin_properties(self)
+
+    async def tlv_properties(self) -> TlvProperties:
+        """The reader's TLV properties (FEATURE_GET_TLV_PROPERTIES): vendor and
+        product ids, PIN sizes, firmware, PPDU support...
+
+        Raises:
+            FeatureNotSupportedException: the reader lacks the feature.
+            MalformedAnswerException: the answer does not parse.
+        """
+        return await _reader_ops.tlv_properties(self)
+
+    async def verify_pin_pinpad(self, structure: PinVerifyStructure) -> Response:
+        """Have the user type a PIN on the reader's pinpad and send it to the card
+        (FEATURE_VERIFY_PIN_DIRECT); returns the card's answer, e.g. ``90 00`` or
+        ``63 Cx`` for a wrong PIN.  ``structure`` (``aioscard.part10``) holds the
+        command template and how the PIN goes into it.
+
+        Raises:
+            FeatureNotSupportedException: the reader has no pinpad verify.
+            PinEntryTimeoutException: nothing typed before the timeout (64 00).
+            PinEntryException: the user pressed Cancel (64 01), or similar.
+            TypeError: ``structure`` is not a ``PinVerifyStructure``.
+
+        Cancellation: pcsc-lite cannot cancel SCardControl.  A cancelled caller
+        resumes at once, but PIN entry goes on at the reader until the user ends
+        it or the reader's timeout (``structure.timeout``, else its default)
+        expires; the card's answer is then discarded.  Until then the reader is
+        busy: this connection's next call waits for the entry to end, and so do
+        other applications' calls to this reader.
+        """
+        return await _reader_ops.verify_pin_pinpad(self, structure)
+
+    async def modify_pin_pinpad(self, structure: PinModifyStructure) -> Response:
+        """Have the user type the current and a new PIN on the reader's pinpad and
+        send them to the card (FEATURE_MODIFY_PIN_DIRECT); returns the card's answer.
+
+        Raises:
+            FeatureNotSupportedException: the reader has no pinpad modify.
+            PinEntryTimeoutException, PinEntryException: as
+                :meth:`verify_pin_pinpad`; also the two new PINs differ (64 02).
+
+        Cancellation: as :meth:`verify_pin_pinpad`.
+        """
+        return await _reader_ops.modify_pin_pinpad(self, structure)
+
+    async def info(self) -> ReaderInfo:
+        """What the reader says about itself (vendor, type, version, serial number,
+        channel, Part 10 features and properties); absent attributes are ``None``.
+
+        Raises:
+            CardConnectionException: not connected.
+        """
+        return await _reader_ops.info(self)
 
     def _job_status(self) -> CardStatus:
         status = self._context.api.status(self._require_handle())

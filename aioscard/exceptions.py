@@ -36,6 +36,8 @@ __all__ = [
     "NoReadersException",
     "NotTransactedException",
     "PCSCLibraryNotFoundException",
+    "PinEntryException",
+    "PinEntryTimeoutException",
     "ProtocolMismatchException",
     "ReaderUnavailableException",
     "ServiceUnavailableException",
@@ -198,3 +200,21 @@ class MalformedAnswerException(SmartcardException, ValueError):
     def __init__(self, message: str = "", offset: int | None = None) -> None:
         super().__init__(message)
         self.offset = offset
+
+
+class PinEntryException(CardConnectionException):
+    """PIN entry on a pinpad reader ended without a PIN reaching the card.
+
+    ``sw`` is the status word the reader answered instead of the card's, per
+    PC/SC Part 10 and CCID: ``0x6401`` the user pressed Cancel, ``0x6402`` the
+    two entries of a new PIN differ, ``0x6403`` the PIN was too short or too
+    long (``0x6400``, a timeout, is :class:`PinEntryTimeoutException`)."""
+
+    def __init__(self, message: str = "", sw: int | None = None) -> None:
+        super().__init__(message)
+        self.sw = sw
+
+
+class PinEntryTimeoutException(PinEntryException, TimeoutException):
+    """The user typed no PIN (or not all of it) before the pinpad's timeout
+    (the reader answered ``64 00``)."""

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._context import with_context
 from .connection import CardConnection
 from .native import PCSCAPI
+from .native import constants as C
+
+if TYPE_CHECKING:
+    from .readerinfo import ReaderInfo
 
 __all__ = ["Reader"]
 
@@ -41,6 +47,27 @@ class Reader:
     def createConnection(self) -> CardConnection:
         """A new, unconnected :class:`~aioscard.connection.CardConnection` to this reader."""
         return CardConnection(self)
+
+    async def info(self) -> ReaderInfo:
+        """What the reader says about itself: vendor name, IFD type and version,
+        serial number, channel, PC/SC Part 10 features and properties (see
+        :class:`~aioscard.readerinfo.ReaderInfo`).  Needs no card: it connects
+        to the reader directly (``SHARE_DIRECT``) for the time of the call.
+        What the reader does not offer is absent, never an error.
+
+        Raises:
+            InvalidReaderException: the reader is unknown or gone.
+            SharingViolationException: another application holds the reader exclusively.
+            ServiceUnavailableException: pcscd is not running.
+
+        Cancellation: returns at once; the direct connection is released (shielded).
+        """
+        connection = CardConnection(self)
+        try:
+            await connection.connect(mode=C.SCARD_SHARE_DIRECT)
+            return await connection.info()
+        finally:
+            await connection.release()
 
     async def addtoreadergroup(self, groupname: str) -> None:
         """Add this reader to ``groupname`` (SCardAddReaderToGroup).

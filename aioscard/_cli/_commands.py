@@ -43,7 +43,7 @@ from ._output import (
     format_response,
     timestamp,
 )
-from ._readers import choose_reader, match_reader, reader_infos
+from ._readers import choose_reader, match_reader, reader_infos, with_details
 
 __all__ = [
     "parse_apdu",
@@ -60,7 +60,8 @@ __all__ = [
 
 
 async def run_readers(options: argparse.Namespace) -> int:
-    """``aioscard readers``: every reader, its state, the card's ATR and protocols.
+    """``aioscard readers``: every reader, its state, the card's ATR and protocols,
+    and what the reader says about itself (vendor, version, serial, Part 10 features).
 
     Raises:
         NoReadersException: there are none (exit 3).
@@ -71,6 +72,7 @@ async def run_readers(options: argparse.Namespace) -> int:
     infos = await reader_infos()
     if not infos:
         raise NoReadersException("no smartcard readers found")
+    infos = await with_details(infos)
     if options.json:
         for info in infos:
             emit_json(info.to_json())
@@ -82,6 +84,8 @@ async def run_readers(options: argparse.Namespace) -> int:
             protocols = ", ".join(f"T={p}" for p in info.protocols) or "unknown"
             line += f"; ATR {to_hex(info.atr)}; protocols {protocols}"
         print(line)
+        for detail in info.details.describe() if info.details is not None else ():
+            print(f"   {detail}")
     return EXIT_OK
 
 

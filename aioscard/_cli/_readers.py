@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,16 +13,22 @@ from ..exceptions import (
     InvalidReaderException,
     NoCardException,
     NoReadersException,
+    ServiceUnavailableException,
+    SmartcardException,
     TimeoutException,
 )
 from ..native import PCSCAPI, ReaderState
 from ..native import constants as C
+from ..reader import Reader
+from ..readerinfo import ReaderInfo as ReaderDetails
 from ..request import CardRequest
 from ..util import to_hex
 from ._errors import EXIT_NO_READERS, EXIT_USAGE, CLIError
 from ._output import WaitingStatus
 
-__all__ = ["ReaderInfo", "choose_reader", "match_reader", "reader_infos"]
+__all__ = ["ReaderInfo", "choose_reader", "match_reader", "reader_infos", "with_details"]
+
+_log = logging.getLogger("aioscard.cli")
 
 # Flags worth a word in a listing, in the order they are shown.
 _FLAG_WORDS = (
@@ -40,6 +48,8 @@ class ReaderInfo:
     name: str
     state: int
     atr: bytes
+    #: What the reader says about itself (``with_details``); None when not asked.
+    details: ReaderDetails | None = None
 
     @property
     def present(self) -> bool:
@@ -74,6 +84,7 @@ class ReaderInfo:
             "present": self.present,
             "atr": to_hex(self.atr, sep="") if self.present else None,
             "protocols": [f"T={protocol}" for protocol in self.protocols],
+            "info": self.details.to_json() if self.details is not None else {},
         }
 
 
@@ -106,6 +117,29 @@ async def reader_infos() -> list[ReaderInfo]:
         ReaderInfo(index, state.reader, state.event_state & 0xFFFF, state.atr)
         for index, state in enumerate(states)
     ]
+
+
+async def with_details(infos: Sequence[ReaderInfo]) -> list[ReaderInfo]:
+    """``infos`` with what each reader says about itself (``Reader.info()``): vendor,
+    version, serial number, Part 10 features.  A reader that cannot be asked
+    (held exclusively by another application, gone meanwhile) keeps none.
+
+    Raises:
+        ServiceUnavailableException: pcscd is not running.
+
+    Cancellation: returns at once; each direct connection is released.
+    """
+    out = []
+    for info in infos:
+        try:
+            details = await Reader(info.name).info()
+        except ServiceUnavailableException:
+            raise
+        except SmartcardException as error:
+            _log.debug("%s: no reader information: %s", info.name, error)
+            details = None
+        out.append(dataclasses.replace(info, details=details))
+    return out
 
 
 def match_reader(infos: Sequence[ReaderInfo], spec: str) -> ReaderInfo:
