@@ -52,11 +52,6 @@ def dword(value: int) -> bytes:
     return value.to_bytes(4, sys.byteorder)
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 class FakePinpad:
     """One reader answering SCardControl/SCardGetAttrib from tables the test sets."""
 
