@@ -474,10 +474,13 @@ class CardConnection(Observable):
         Raises:
             TypeError, ValueError: a malformed command (before any PC/SC call).
             CardConnectionException: not connected.
-            CardRemovedException, CardResetException, NotTransactedException,
-            InvalidResponseException, SharingViolationException: as the card
-            and PC/SC report; never an empty or partial success.
-            SWException subclasses: from the error-checking chain.
+            CardRemovedException: the card was removed (until :meth:`reconnect`).
+            CardResetException: another application reset the card.
+            NotTransactedException: PC/SC could not complete the exchange.
+            InvalidResponseException: a response without a status word (a card
+                pulled mid-APDU): never an empty or partial success.
+            SharingViolationException: another application holds the card exclusively.
+            aioscard.sw.SWException: a subclass, from the error-checking chain.
 
         Cancellation: returns at once; see the class docstring.  A command
         waiting for another application's transaction to end is already in the

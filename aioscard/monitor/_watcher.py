@@ -8,7 +8,7 @@ in SCardGetStatusChange with an INFINITE timeout over every reader plus
 :class:`~aioscard.CardRequest` waits and synchronous observers alike.
 
 Life cycle.  The thread starts with the first subscriber and lingers for
-:data:`LINGER` seconds after the last one leaves, still watching, so that a
+``LINGER`` seconds after the last one leaves, still watching, so that a
 program that waits for a card again and again (a ``waitforcard()`` loop, a
 retried request) neither pays a thread start, a new context and a first look
 each time nor makes the cancelled caller wait for a thread to end.  Leaving
@@ -134,6 +134,8 @@ class Origin(enum.Enum):
     RESTORED = "restored"
 
 
+#: A synchronous subscriber: called on the watcher thread with where the events come
+#: from and the events, in order.  It must not block; what it raises is logged.
 Callback = Callable[[Origin, Sequence[MonitorEvent]], None]
 
 
@@ -206,7 +208,7 @@ class Subscription:
 
     def close(self) -> None:
         """Unsubscribe.  If this was the last subscriber, the watcher lingers
-        (see :data:`LINGER`): this nudges it out of its INFINITE wait (SCardCancel)
+        (see ``LINGER``): this nudges it out of its INFINITE wait (SCardCancel)
         and returns; :meth:`Watcher.stop_if_idle` ends it at once.
 
         For synchronous callers.  Called from within a callback, it makes no
@@ -227,7 +229,7 @@ class Subscription:
 
     async def aclose(self) -> None:
         """Unsubscribe.  If this was the last subscriber, the watcher lingers (see
-        :data:`LINGER`); the nudge out of its INFINITE wait is handed to a worker
+        ``LINGER``); the nudge out of its INFINITE wait is handed to a worker
         thread and not awaited.
 
         Cancellation: returns without waiting for any PC/SC call; with a watcher

@@ -192,6 +192,7 @@ WINDOWS = PlatformABI(
     card_state_is_bitmask=False,
 )
 
+#: The ABI description of each platform, by ``sys.platform`` prefix.
 PLATFORMS: Mapping[str, PlatformABI] = MappingProxyType(
     {"linux": LINUX, "darwin": MACOS, "win32": WINDOWS}
 )

@@ -48,30 +48,79 @@ class PCSCAPI(Protocol):
     exceptions of :mod:`aioscard.exceptions`.
     """
 
-    def establish_context(self, scope: int = ...) -> int: ...
-    def release_context(self, context: int) -> None: ...
-    def is_valid_context(self, context: int) -> bool: ...
-    def list_readers(self, context: int, groups: Sequence[str] | None = None) -> list[str]: ...
-    def list_reader_groups(self, context: int) -> list[str]: ...
+    def establish_context(self, scope: int = ...) -> int:
+        """SCardEstablishContext: a new context handle.  Raises
+        ServiceUnavailableException when pcscd cannot be reached."""
+
+    def release_context(self, context: int) -> None:
+        """SCardReleaseContext: end ``context``; its handles become invalid."""
+
+    def is_valid_context(self, context: int) -> bool:
+        """SCardIsValidContext: whether ``context`` still works (False after a pcscd
+        restart)."""
+
+    def list_readers(self, context: int, groups: Sequence[str] | None = None) -> list[str]:
+        """SCardListReaders: the reader names, ``[]`` when there are none."""
+
+    def list_reader_groups(self, context: int) -> list[str]:
+        """SCardListReaderGroups: the reader group names."""
+
     def get_status_change(
         self, context: int, timeout_ms: int, states: Sequence[ReaderState]
-    ) -> list[ReaderState]: ...
-    def cancel(self, context: int) -> None: ...
+    ) -> list[ReaderState]:
+        """SCardGetStatusChange: block until a reader's state differs from
+        ``states`` or ``timeout_ms`` passes (INFINITE: no limit).  Returns the new
+        states.  Raises TimeoutException on timeout and CancelledException when
+        :meth:`cancel` interrupts it."""
+
+    def cancel(self, context: int) -> None:
+        """SCardCancel: interrupt a blocked :meth:`get_status_change` on
+        ``context``; the only call that may come from another thread."""
+
     def connect(
         self, context: int, reader: str, share_mode: int, protocols: int
-    ) -> tuple[int, int]: ...
-    def reconnect(
-        self, handle: int, share_mode: int, protocols: int, initialization: int
-    ) -> int: ...
-    def disconnect(self, handle: int, disposition: int) -> None: ...
-    def begin_transaction(self, handle: int) -> None: ...
-    def end_transaction(self, handle: int, disposition: int) -> None: ...
-    def status(self, handle: int) -> CardStatus: ...
-    def transmit(self, handle: int, protocol: int, command: bytes) -> bytes: ...
-    def control(
-        self, handle: int, code: int, data: bytes = b"", max_response: int = ...
-    ) -> bytes: ...
-    def get_attrib(self, handle: int, attr_id: int) -> bytes: ...
-    def set_attrib(self, handle: int, attr_id: int, value: bytes) -> None: ...
-    def add_reader_to_group(self, context: int, reader: str, group: str) -> None: ...
-    def remove_reader_from_group(self, context: int, reader: str, group: str) -> None: ...
+    ) -> tuple[int, int]:
+        """SCardConnect: ``(handle, active protocol)``.  Raises NoCardException,
+        SharingViolationException and the other typed errors PC/SC reports."""
+
+    def reconnect(self, handle: int, share_mode: int, protocols: int, initialization: int) -> int:
+        """SCardReconnect: reconnect ``handle`` (resetting or unpowering the card
+        as ``initialization`` says); returns the active protocol."""
+
+    def disconnect(self, handle: int, disposition: int) -> None:
+        """SCardDisconnect: release ``handle``, leaving, resetting, unpowering or
+        ejecting the card as ``disposition`` says."""
+
+    def begin_transaction(self, handle: int) -> None:
+        """SCardBeginTransaction: exclusive access to the card; blocks while
+        another handle holds a transaction."""
+
+    def end_transaction(self, handle: int, disposition: int) -> None:
+        """SCardEndTransaction: end the transaction, with ``disposition``."""
+
+    def status(self, handle: int) -> CardStatus:
+        """SCardStatus: the reader name, state, protocol and ATR."""
+
+    def transmit(self, handle: int, protocol: int, command: bytes) -> bytes:
+        """SCardTransmit: send ``command``, return the response (status word
+        included).  Raises CardRemovedException, CardResetException and the other
+        typed errors PC/SC reports."""
+
+    def control(self, handle: int, code: int, data: bytes = b"", max_response: int = ...) -> bytes:
+        """SCardControl: send ``data`` to the reader with control ``code``; return
+        its answer.  Raises UnsupportedFeatureException for a code the reader does
+        not know."""
+
+    def get_attrib(self, handle: int, attr_id: int) -> bytes:
+        """SCardGetAttrib: the value of reader attribute ``attr_id``."""
+
+    def set_attrib(self, handle: int, attr_id: int, value: bytes) -> None:
+        """SCardSetAttrib: set reader attribute ``attr_id``."""
+
+    def add_reader_to_group(self, context: int, reader: str, group: str) -> None:
+        """SCardAddReaderToGroup.  Raises UnsupportedFeatureException where the
+        platform has no reader groups to edit (pcsc-lite)."""
+
+    def remove_reader_from_group(self, context: int, reader: str, group: str) -> None:
+        """SCardRemoveReaderFromGroup.  Raises UnsupportedFeatureException where
+        the platform has no reader groups to edit (pcsc-lite)."""

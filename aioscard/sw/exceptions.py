@@ -38,7 +38,7 @@ class SWException(Exception):
     ``sw2`` is not an int in 0..255, or ``data`` is not a sequence.
     """
 
-    #: Prefix of :attr:`message`, naming the kind of status word.
+    #: Prefix of ``message``, naming the kind of status word.
     category: ClassVar[str] = ""
 
     data: list[int]

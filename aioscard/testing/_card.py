@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 #: command or response APDU, status word included.
 MAX_FRAME = 0xFFFF
 
+#: What happened to a virtual card's power, as :attr:`VirtualCard.power_log` lists it.
 PowerEvent = Literal["on", "off", "reset"]
 
 _POWER_OFF, _POWER_ON, _RESET, _GET_ATR = 0x00, 0x01, 0x02, 0x04
@@ -67,7 +68,8 @@ class ResettableHandler(Protocol):
 
     def __call__(self, apdu: bytes, /) -> bytes: ...
 
-    def reset(self) -> None: ...
+    def reset(self) -> None:
+        """Forget the volatile state, as at power-on (called on reset and power-up)."""
 
 
 class VirtualCard:

@@ -102,8 +102,11 @@ DEFAULT_PUK = b"12345678"
 #: Tries of the PIN and of the PUK.
 PIN_TRIES = 3
 
+#: File identifier of the master file (SELECT by FID).
 FID_MF = 0x3F00
+#: File identifier of EF.DIR, the application directory.
 FID_EF_DIR = 0x2F00
+#: File identifier of the demo application's transparent EF.
 FID_DEMO_EF = 0xE101
 
 #: The elementary files by FID.  EF.DIR holds one application template with
@@ -180,8 +183,8 @@ class DemoCard:
 
     ``pin`` and ``puk`` are the secrets (4..8 and 8 bytes), ``tries`` the retry
     limit of each.  ``aids`` lists the application AIDs SELECT accepts.  The
-    attributes :attr:`pin_tries_left`, :attr:`puk_tries_left` and
-    :attr:`verified` are there for tests to inspect.
+    attributes ``pin_tries_left``, ``puk_tries_left`` and
+    ``verified`` are there for tests to inspect.
 
     Not thread-safe: one card thread calls it.
 

@@ -182,7 +182,7 @@ class CardFactory:
         wait: bool = True,
         timeout: float = 5.0,
     ) -> VirtualCard:
-        """Insert a ready-made ``card``; as :meth:`__call__` otherwise."""
+        """Insert a ready-made ``card``; otherwise as calling the factory."""
         chosen = self._free_reader() if reader is None else reader
         self.simulator.insert(card, chosen, wait=wait, timeout=timeout)
         self._readers.append(chosen)
@@ -191,7 +191,7 @@ class CardFactory:
         return card
 
     def remove(self, reader: int, *, wait: bool = True) -> None:
-        """Pull the card out of ``reader`` (see :meth:`Simulator.remove`); with
+        """Pull the card out of ``reader`` (see :meth:`aioscard.testing.Simulator.remove`); with
         ``wait``, return once PC/SC clients see the reader empty."""
         self.simulator.remove(reader, wait=wait)
         if wait:
