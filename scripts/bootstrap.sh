@@ -36,7 +36,7 @@ fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >"$log" 2>&1 || true
-if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,dev,testing]" \
+if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,dev,testing,docs]" \
     >"$log" 2>&1; then
     cat "$log" >&2
     echo "bootstrap: pip install failed" >&2

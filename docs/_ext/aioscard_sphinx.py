@@ -1,0 +1,650 @@
+"""Sphinx extension of aioscard's documentation site.
+
+- Writes one API reference page per public module (``reference/api/*.md``,
+  generated, not committed) and fails the build when a public name is missing
+  from the reference or has no docstring.
+- ``{aioscard-cli}``: the command line's reference, walked from its argparse parser.
+- ``{aioscard-exit-codes}``: the command's exit statuses, from their constants.
+- ``{aioscard-exceptions}``: the exception hierarchy as a table, from the classes.
+- Checks every internal link of the built HTML pages (files and anchors).
+
+A public module is any module of the ``aioscard`` package whose dotted name has
+no component starting with ``_``, except ``aioscard.compat`` (pyscard's own
+names, documented by pyscard; the shim's guide lists where it differs).  Its
+public names are its ``__all__``, or, without one, the names it defines that
+do not start with ``_``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import builtins
+import enum
+import html.parser
+import importlib
+import inspect
+import pkgutil
+import posixpath
+import sys
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import nested_parse_with_titles
+
+logger = logging.getLogger(__name__)
+
+PACKAGE = "aioscard"
+#: Public subpackages left out of the API reference, with the reason shown to readers.
+EXCLUDED = {
+    "aioscard.compat": "pyscard's own names; pyscard's documentation is their reference",
+}
+API_DIR = "reference/api"
+#: Modules whose constants need no doc comment each, with the reason.
+CONSTANTS_DOCUMENTED_ELSEWHERE = {
+    "aioscard.native.constants": "the PC/SC specification's names, documented there",
+}
+#: What ``builder-inited`` found, for the checks and directives of the same build (kept
+#: out of the pickled environment: it holds live objects).
+_STATE: dict[str, Any] = {"homes": {}, "entries": []}
+
+
+# -- what is public ------------------------------------------------------------------
+
+
+def public_modules() -> list[str]:
+    """Every public module of the package, parents before their children."""
+    package = importlib.import_module(PACKAGE)
+    names = [PACKAGE]
+    for info in pkgutil.walk_packages(package.__path__, f"{PACKAGE}."):
+        parts = info.name.split(".")
+        if any(part.startswith("_") for part in parts[1:]):
+            continue
+        if any(info.name == ex or info.name.startswith(ex + ".") for ex in EXCLUDED):
+            continue
+        names.append(info.name)
+    return sorted(names)
+
+
+def _defined_names(module: types.ModuleType) -> set[str]:
+    """Top-level names a module's source binds itself (not by import)."""
+    try:
+        source = inspect.getsource(module)
+    except (OSError, TypeError):
+        return set()
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def public_names(module: types.ModuleType) -> list[str]:
+    exported = getattr(module, "__all__", None)
+    if exported is not None:
+        return list(exported)
+    return sorted(n for n in _defined_names(module) if not n.startswith("_"))
+
+
+def _is_code(obj: object) -> bool:
+    return inspect.isclass(obj) or inspect.isroutine(obj) or inspect.ismodule(obj)
+
+
+class Entry:
+    """A public object and every public name it has; documented once, at its home."""
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+        self.names: list[tuple[str, str]] = []  # (module, name)
+        self.home: tuple[str, str] | None = None
+
+    @property
+    def fullname(self) -> str:
+        assert self.home is not None
+        return f"{self.home[0]}.{self.home[1]}"
+
+    @property
+    def kind(self) -> str:
+        obj = self.obj
+        if inspect.ismodule(obj):
+            return "module"
+        if inspect.isclass(obj):
+            return "exception" if issubclass(obj, BaseException) else "class"
+        if inspect.isroutine(obj):
+            return "function"
+        return "data"
+
+
+def collect() -> tuple[dict[str, list[Entry]], list[Entry]]:
+    """The public surface: per home module, the entries documented there."""
+    entries: dict[object, Entry] = {}
+    modules = public_modules()
+    defined: dict[str, set[str]] = {}
+    for modname in modules:
+        module = importlib.import_module(modname)
+        defined[modname] = _defined_names(module)
+        for name in public_names(module):
+            obj = getattr(module, name)
+            key: object = id(obj) if _is_code(obj) else (id(obj), name)
+            entry = entries.setdefault(key, Entry(obj))
+            entry.names.append((modname, name))
+    for entry in entries.values():
+        entry.home = _home(entry, defined, modules)
+    by_module: dict[str, list[Entry]] = {m: [] for m in modules}
+    for entry in entries.values():
+        assert entry.home is not None
+        by_module[entry.home[0]].append(entry)
+    return by_module, list(entries.values())
+
+
+def _home(entry: Entry, defined: dict[str, set[str]], modules: list[str]) -> tuple[str, str]:
+    obj = entry.obj
+    if inspect.ismodule(obj) and obj.__name__ in modules:
+        parent, _, name = obj.__name__.rpartition(".")
+        return parent, name
+    origin = getattr(obj, "__module__", None) if _is_code(obj) else None
+    if isinstance(origin, str):
+        # The deepest public module that exports it and contains where it is defined.
+        candidates = [(m, n) for m, n in entry.names if origin == m or origin.startswith(m + ".")]
+        if candidates:
+            return max(candidates, key=lambda mn: mn[0].count("."))
+    for modname, name in entry.names:
+        if name in defined[modname]:
+            return modname, name
+    return min(entry.names, key=lambda mn: (mn[0].count("."), mn[0]))
+
+
+# -- generated reference pages --------------------------------------------------------
+
+
+def _directive_for(entry: Entry) -> list[str]:
+    full = entry.fullname
+    kind = entry.kind
+    if kind in ("class", "exception"):
+        lines = [f".. auto{kind}:: {full}", "   :members:", "   :undoc-members:"]
+        if isinstance(entry.obj, type) and issubclass(entry.obj, enum.Enum):
+            lines.append("   :member-order: bysource")
+        return lines
+    if kind == "function":
+        return [f".. autofunction:: {full}"]
+    return [f".. autodata:: {full}"]
+
+
+def render_module_page(modname: str, entries: list[Entry], homes: dict[str, str]) -> str:
+    module = importlib.import_module(modname)
+    out = [f"# `{modname}`", "", "```{eval-rst}", f".. automodule:: {modname}", ""]
+    order = {"module": 0, "class": 1, "exception": 2, "function": 3, "data": 4}
+    own = sorted(entries, key=lambda e: (order[e.kind], e.fullname))
+    own = [e for e in own if e.kind != "module"]
+    for entry in own:
+        out += _directive_for(entry)
+        out.append("")
+    out.append("```")
+    elsewhere = []
+    for name in public_names(module):
+        target = homes[f"{modname}.{name}"]
+        if target != f"{modname}.{name}":
+            elsewhere.append((name, target))
+    if elsewhere:
+        out += ["", "## Also exported here", "", "| name | documented as |", "|---|---|"]
+        for name, target in elsewhere:
+            role = "py:mod" if target in homes.values() and _is_module(target) else "py:obj"
+            out.append(f"| `{modname}.{name}` | {{{role}}}`{target}` |")
+    out.append("")
+    return "\n".join(out)
+
+
+def _is_module(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
+def write_api_pages(app: Sphinx) -> None:
+    by_module, entries = collect()
+    homes: dict[str, str] = {}
+    for entry in entries:
+        target = entry.fullname
+        if entry.kind == "module":
+            target = getattr(entry.obj, "__name__", target)
+        for modname, name in entry.names:
+            homes[f"{modname}.{name}"] = target
+    _STATE["homes"] = homes
+    _STATE["entries"] = entries
+    directory = Path(app.srcdir) / API_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    wanted = set()
+    for modname, own in by_module.items():
+        path = directory / f"{modname}.md"
+        wanted.add(path.name)
+        text = render_module_page(modname, own, homes)
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+    for stale in directory.glob("*.md"):
+        if stale.name not in wanted and stale.name != "index.md":
+            stale.unlink()
+
+
+# -- checks: completeness and docstrings ------------------------------------------------
+
+
+def register_aliases(app: Sphinx, env: BuildEnvironment) -> None:
+    """Make every public name of a documented object a cross-reference target."""
+    domain = env.domains["py"]
+    objects = domain.objects
+    homes: dict[str, str] = _STATE["homes"]
+    for name, target in homes.items():
+        if name in objects or target not in objects:
+            continue
+        entry = objects[target]
+        objects[name] = entry._replace(aliased=True)
+
+
+def check_reference(app: Sphinx, env: BuildEnvironment) -> None:
+    domain = env.domains["py"]
+    objects = domain.objects
+    modules = domain.modules
+    homes: dict[str, str] = _STATE["homes"]
+    for name, target in sorted(homes.items()):
+        documented = target in modules or (target in objects and not objects[target].aliased)
+        if not documented:
+            logger.warning(
+                "public name %s (documented as %s) is missing from the API reference",
+                name,
+                target,
+                type="aioscard",
+                subtype="reference",
+            )
+    for entry in _STATE["entries"]:
+        for where in _missing_docstrings(entry):
+            logger.warning(
+                "public name %s has no docstring: say what it does, what it raises and, "
+                "if it waits, what cancelling it does",
+                where,
+                type="aioscard",
+                subtype="docstring",
+            )
+
+
+def _missing_docstrings(entry: Entry) -> Iterator[str]:
+    obj = entry.obj
+    if entry.kind == "data":
+        assert entry.home is not None
+        if entry.home[0] in CONSTANTS_DOCUMENTED_ELSEWHERE:
+            return
+        if not data_comment(entry.fullname):
+            yield entry.fullname
+        return
+    if not inspect.getdoc(obj):
+        yield entry.fullname
+    if not inspect.isclass(obj):
+        return
+    for name, member in vars(obj).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(member, staticmethod | classmethod):
+            member = member.__func__
+        if isinstance(member, property):
+            member = member.fget
+        if inspect.isfunction(member) and not inspect.getdoc(member):
+            yield f"{entry.fullname}.{name}"
+
+
+# -- the command line, walked from its parser -----------------------------------------
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from aioscard._cli._main import build_parser
+
+    return build_parser()
+
+
+def _option_rows(parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
+    rows = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            continue
+        if action.help == argparse.SUPPRESS:
+            continue
+        if action.option_strings:
+            metavar = ""
+            if action.nargs != 0:
+                metavar = " " + (action.metavar or action.dest.upper())  # type: ignore[operator]
+            names = ", ".join(f"{opt}{metavar}" for opt in action.option_strings)
+        else:
+            names = str(action.metavar or action.dest)
+            if action.nargs in ("*", "+"):
+                names += " ..."
+        help_text = (action.help or "") % {
+            "default": action.default,
+            "prog": parser.prog,
+        }
+        if action.choices and not isinstance(action.choices, dict):
+            help_text += f" (one of: {', '.join(map(str, action.choices))})"
+        rows.append((names, help_text))
+    return rows
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[tuple[str, str, argparse.ArgumentParser]]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {c.dest: c.help or "" for c in action._choices_actions}
+            seen: set[int] = set()
+            for name, sub in action.choices.items():
+                if id(sub) in seen:
+                    continue  # an alias
+                seen.add(id(sub))
+                found.append((name, helps.get(name, ""), sub))
+    return found
+
+
+def _rst_table(rows: list[tuple[str, str]], header: tuple[str, str]) -> list[str]:
+    lines = [".. list-table::", "   :header-rows: 1", "   :widths: 35 65", ""]
+    for left, right in [header, *rows]:
+        lines.append(f"   * - {_rst_literal(left)}" if left != header[0] else f"   * - {left}")
+        lines.append(f"     - {_rst_escape(right) or '-'}")
+    return lines
+
+
+def _rst_literal(text: str) -> str:
+    return f"``{text}``"
+
+
+def _rst_escape(text: str) -> str:
+    return " ".join(text.replace("\\", "\\\\").replace("*", "\\*").replace("`", "\\`").split())
+
+
+class CLIDirective(SphinxDirective):
+    """The ``aioscard`` command's reference: usage, description, options, per command."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        parser = _build_parser()
+        lines: list[str] = []
+        lines += self._parser_section(parser, "aioscard", "cli-aioscard", top=True)
+        for name, help_text, sub in _subparsers(parser):
+            lines += self._parser_section(sub, f"aioscard {name}", f"cli-{name}", summary=help_text)
+        container = nodes.section()
+        nested_parse_with_titles(self.state, StringList(lines, "<aioscard-cli>"), container)
+        return list(container.children)
+
+    def _parser_section(
+        self,
+        parser: argparse.ArgumentParser,
+        title: str,
+        label: str,
+        *,
+        top: bool = False,
+        summary: str = "",
+    ) -> list[str]:
+        heading = f"``{title}``"
+        lines = [f".. _{label}:", "", heading, "-" * (len(heading) + 2), ""]
+        if summary:
+            lines += [_rst_escape(summary[0].upper() + summary[1:]) + ".", ""]
+        lines += ["::", ""]
+        lines += ["   " + line for line in parser.format_usage().strip().splitlines()]
+        lines.append("")
+        if parser.description:
+            lines += ["::", ""]
+            lines += ["   " + line for line in parser.description.strip().splitlines()]
+            lines.append("")
+        rows = _option_rows(parser)
+        if rows:
+            lines += _rst_table(rows, ("argument", "meaning"))
+            lines.append("")
+        if parser.epilog and not top:
+            lines += ["::", ""]
+            lines += ["   " + line for line in parser.epilog.strip().splitlines()]
+            lines.append("")
+        elif parser.epilog:
+            examples = parser.epilog.split("\n\n")[0]
+            lines += ["::", ""]
+            lines += ["   " + line for line in examples.strip().splitlines()]
+            lines.append("")
+        return lines
+
+
+class ExitCodesDirective(SphinxDirective):
+    """The ``aioscard`` command's exit statuses, from ``EXIT_*`` and their comments."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        from sphinx.pycode import ModuleAnalyzer
+
+        modname = "aioscard._cli._errors"
+        module = importlib.import_module(modname)
+        docs = ModuleAnalyzer.for_module(modname).find_attr_docs()
+        rows = []
+        for name in sorted(n for n in vars(module) if n.startswith("EXIT_")):
+            value = getattr(module, name)
+            if not isinstance(value, int):
+                continue
+            comment = " ".join(docs.get(("", name), [])).strip()
+            if not comment and value == 0:
+                comment = "Success."
+            rows.append((value, name, comment))
+        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 10 25 65", ""]
+        lines += ["   * - status", "     - constant", "     - meaning"]
+        for value, name, comment in sorted(rows):
+            lines += [f"   * - {value}", f"     - ``{name}``", f"     - {comment or '-'}"]
+        container = nodes.section()
+        self.state.nested_parse(StringList(lines, "<aioscard-exit-codes>"), 0, container)
+        return list(container.children)
+
+
+class ExceptionsDirective(SphinxDirective):
+    """Every public exception class as a table: its base, the PC/SC codes that raise it."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        from aioscard.native import EXCEPTION_FOR_CODE
+
+        codes: dict[type, list[str]] = {}
+        for code, cls in EXCEPTION_FOR_CODE.items():
+            label = getattr(code, "name", None) or f"0x{int(code) & 0xFFFFFFFF:08X}"
+            codes.setdefault(cls, []).append(label)
+        homes: dict[str, str] = _STATE["homes"]
+        classes: dict[type, str] = {}
+        for name, target in homes.items():
+            module, _, attr = name.rpartition(".")
+            obj = getattr(importlib.import_module(module), attr, None)
+            if inspect.isclass(obj) and issubclass(obj, BaseException):
+                classes.setdefault(obj, target)
+        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 40 30 30", ""]
+        lines += ["   * - exception", "     - raised when", "     - PC/SC return codes"]
+        for cls, depth in _tree(list(classes)):
+            target = classes[cls]
+            indent = "\u2003" * depth + ("\u2514 " if depth else "")
+            summary = (inspect.getdoc(cls) or "").split("\n\n")[0]
+            summary = " ".join(summary.split())
+            lines += [
+                f"   * - {indent}:py:exc:`~{target}`",
+                f"     - {summary or '-'}",
+                f"     - {', '.join(sorted(f'``{c}``' for c in codes.get(cls, []))) or '-'}",
+            ]
+        container = nodes.section()
+        self.state.nested_parse(StringList(lines, "<aioscard-exceptions>"), 0, container)
+        return list(container.children)
+
+
+def _tree(classes: list[type]) -> list[tuple[type, int]]:
+    """Classes in depth-first order of the hierarchy among them, with their depth."""
+    members = set(classes)
+
+    def parent(cls: type) -> type | None:
+        for base in cls.__mro__[1:]:
+            if base in members:
+                return base
+        return None
+
+    children: dict[type | None, list[type]] = {}
+    for cls in classes:
+        children.setdefault(parent(cls), []).append(cls)
+    ordered: list[tuple[type, int]] = []
+
+    def walk(node: type | None, depth: int) -> None:
+        for child in sorted(children.get(node, []), key=lambda c: c.__name__):
+            ordered.append((child, depth))
+            walk(child, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+# -- internal links of the built site ------------------------------------------------------
+
+
+class _LinkParser(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for key, value in attrs:
+            if key in ("id", "name") and value:
+                self.ids.add(value)
+            if key == "href" and value and tag == "a":
+                self.links.append(value)
+
+
+def check_links(app: Sphinx, error: Exception | None) -> None:
+    if error is not None or app.builder.format != "html":
+        return
+    root = Path(app.outdir)
+    pages: dict[str, _LinkParser] = {}
+    for path in root.rglob("*.html"):
+        parser = _LinkParser()
+        parser.feed(path.read_text(encoding="utf-8"))
+        pages[path.relative_to(root).as_posix()] = parser
+    broken = 0
+    for page, parser in sorted(pages.items()):
+        for link in parser.links:
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc or link.startswith("mailto:"):
+                continue
+            target = page
+            if parts.path:
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(page), parts.path))
+                if target.endswith("/") or (root / target).is_dir():
+                    target = posixpath.join(target, "index.html")
+            if not (root / target).exists():
+                logger.warning("%s: broken internal link %s", page, link, type="aioscard")
+                broken += 1
+                continue
+            fragment = unquote(parts.fragment)
+            if fragment and target in pages and fragment not in pages[target].ids:
+                logger.warning("%s: link %s: no anchor #%s", page, link, fragment, type="aioscard")
+                broken += 1
+    logger.info("aioscard: checked the internal links of %d pages, %d broken", len(pages), broken)
+
+
+def data_comment(fullname: str) -> list[str]:
+    """The ``#:`` comment above a public constant, wherever it is defined.
+
+    A constant re-exported from a private module has its comment there; autodoc
+    would look in the re-exporting module only, and fall back on the docstring
+    of the value's type (``int``, ``dict``)."""
+    from sphinx.pycode import ModuleAnalyzer
+
+    modname, _, attr = fullname.rpartition(".")
+    value = getattr(importlib.import_module(modname), attr, None)
+    for name, module in sorted(sys.modules.items()):
+        if not (name == PACKAGE or name.startswith(PACKAGE + ".")) or module is None:
+            continue
+        if getattr(module, attr, _MISSING) is not value or attr not in _defined_names(module):
+            continue
+        docs = ModuleAnalyzer.for_module(name).find_attr_docs()
+        if ("", attr) in docs:
+            return list(docs[("", attr)])
+    return []
+
+
+_MISSING = object()
+
+
+# -- autodoc adjustments -----------------------------------------------------------------
+
+
+def public_bases(app: Sphinx, name: str, obj: object, options: object, bases: list[type]) -> None:
+    """Show a class's nearest public ancestors instead of a private base class."""
+    for i, base in enumerate(bases):
+        while base.__name__.startswith("_") and base.__mro__[1:]:
+            base = base.__mro__[1]
+        bases[i] = base
+
+
+class _PlainBuiltins(SphinxPostTransform):
+    """Leave annotations naming builtins (``bytes``) unlinked.
+
+    Without this, the Python domain's fuzzy search links the ``bytes`` of a
+    signature to whichever attribute is called ``bytes`` (``Response.bytes``)."""
+
+    default_priority = 5  # before the references are resolved (10)
+
+    def run(self, **kwargs: Any) -> None:
+        for node in list(self.document.findall(addnodes.pending_xref)):
+            target = node.get("reftarget", "")
+            if node.get("refdomain") == "py" and isinstance(getattr(builtins, target, None), type):
+                node.replace_self(node.children or nodes.Text(target))
+
+
+def _napoleon_without_inline_types(app: Sphinx) -> None:
+    """Run napoleon on attributes and properties as on functions.
+
+    Napoleon reads an attribute docstring's first ``text: more`` as ``type:
+    description``; aioscard's attributes carry real annotations, and their
+    docstrings are sentences that may contain a colon."""
+    from sphinx.ext.napoleon import _process_docstring
+
+    listeners = app.events.listeners["autodoc-process-docstring"]
+    for listener in list(listeners):
+        if listener.handler is _process_docstring:
+            app.disconnect(listener.id)
+
+    def process(
+        app: Sphinx, what: str, name: str, obj: object, options: object, lines: list[str]
+    ) -> None:
+        if what == "data":
+            lines[:] = data_comment(name)
+        if what in ("attribute", "data", "property"):
+            what = "method"
+        _process_docstring(app, what, name, obj, options, lines)
+
+    app.connect("autodoc-process-docstring", process)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.setup_extension("sphinx.ext.napoleon")
+    _napoleon_without_inline_types(app)
+    app.connect("autodoc-process-bases", public_bases)
+    app.add_post_transform(_PlainBuiltins)
+    app.connect("builder-inited", write_api_pages)
+    app.connect("env-check-consistency", check_reference)
+    app.connect("env-updated", lambda app, env: register_aliases(app, env) or [])
+    app.connect("build-finished", check_links)
+    app.add_directive("aioscard-cli", CLIDirective)
+    app.add_directive("aioscard-exit-codes", ExitCodesDirective)
+    app.add_directive("aioscard-exceptions", ExceptionsDirective)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
