@@ -5,10 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 echo "== ruff" >&2
-.venv/bin/ruff check aioscard tests examples benchmarks
-.venv/bin/ruff format --check aioscard tests examples benchmarks
+.venv/bin/ruff check aioscard tests examples benchmarks docs
+.venv/bin/ruff format --check aioscard tests examples benchmarks docs
 echo "== mypy --strict" >&2
 .venv/bin/mypy --strict aioscard tests examples
+echo "== docs" >&2
+# The site, with warnings as errors, every cross-reference and internal link checked,
+# and every public name in the API reference (its samples run in tests/test_docs_samples.py).
+bash scripts/docs.sh
 echo "== pytest" >&2
 # The long fault-injection and load variants (marker "slow", deselected by a plain
 # pytest run) are part of the whole check.
