@@ -287,8 +287,8 @@ def _missing_docstrings(entry: Entry) -> Iterator[str]:
     obj = entry.obj
     if entry.kind == "data":
         assert entry.home is not None
-        if entry.home[0] in CONSTANTS_DOCUMENTED_ELSEWHERE:
-            return
+        if entry.home[0] in CONSTANTS_DOCUMENTED_ELSEWHERE or isinstance(obj, enum.Enum):
+            return  # an enum member is documented by its enum
         if not data_comment(entry.fullname):
             yield entry.fullname
         return
