@@ -17,7 +17,6 @@ from .cardtype import AnyCardType as AnyCardType
 from .cardtype import ATRCardType as ATRCardType
 from .cardtype import CardType as CardType
 from .connection import CardConnection as CardConnection
-from .connection import TransportOptions as TransportOptions
 from .exceptions import CancelledException as CancelledException
 from .exceptions import CardConnectionException as CardConnectionException
 from .exceptions import CardRemovedException as CardRemovedException
@@ -45,6 +44,7 @@ from .service import CardService as CardService
 from .service import PassThruCardService as PassThruCardService
 from .system import readergroups as readergroups
 from .system import readers as readers
+from .transport import TransportOptions as TransportOptions
 
 __version__ = "0.1.0.dev0"
 

@@ -17,16 +17,18 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import _reader_ops
 from . import exceptions as exc
 from ._context import Context
-from .apdu import Response, build_apdu, coerce_apdu, coerce_bytes, parse_apdu
+from .apdu import Response, coerce_apdu, coerce_bytes
 from .native import CardStatus
 from .native import constants as C
 from .observer import CardConnectionEvent, Observable
+from .transport import TransportOptions as TransportOptions
+from .transport import exchange
 from .util import ByteInput
 
 if TYPE_CHECKING:
@@ -101,34 +103,6 @@ def _choice(value: object, allowed: Sequence[int], name: str) -> int:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}, got {value}")
     return value  # type: ignore[return-value]
-
-
-@dataclass(frozen=True)
-class TransportOptions:
-    """Opt-in helpers applied inside ``transmit`` (all off by default).
-
-    ``get_response``: on ``61xx`` send GET RESPONSE (class byte
-    ``get_response_cla``, Le ``xx``) and join the pieces.  ``le_correction``: on
-    ``6Cxx`` send the command again with Le ``xx``.  At most ``max_rounds``
-    extra exchanges are made per command; past that the last response is
-    returned as it is, status word included.
-    """
-
-    get_response: bool = False
-    le_correction: bool = False
-    get_response_cla: int = 0x00
-    max_rounds: int = 64
-
-    def __post_init__(self) -> None:
-        if not 0 <= _check_int(self.get_response_cla, "get_response_cla") <= 0xFF:
-            raise ValueError(f"get_response_cla must be 0..255, got {self.get_response_cla}")
-        if _check_int(self.max_rounds, "max_rounds") < 0:
-            raise ValueError(f"max_rounds must be >= 0, got {self.max_rounds}")
-
-    @property
-    def enabled(self) -> bool:
-        """Whether any helper is on."""
-        return self.get_response or self.le_correction
 
 
 class _Plan(Generic[T, R]):
@@ -422,24 +396,10 @@ class CardConnection(Observable):
         handle = self._require_handle()
         api = self._context.api
         active = self._protocol if protocol is None else protocol
-        raw = api.transmit(handle, active, command)
         options = self.transport
         if not options.enabled:
-            return raw
-        collected = bytearray()
-        rounds = 0
-        while rounds < options.max_rounds:
-            sw1, sw2 = raw[-2], raw[-1]
-            if sw1 == 0x6C and options.le_correction:
-                command = _with_le(command, sw2 or 256)
-            elif sw1 == 0x61 and options.get_response:
-                collected += raw[:-2]
-                command = bytes((options.get_response_cla, 0xC0, 0x00, 0x00, sw2))
-            else:
-                break
-            raw = api.transmit(handle, active, command)
-            rounds += 1
-        return bytes(collected + raw) if collected else raw
+            return api.transmit(handle, active, command)
+        return exchange(lambda apdu: api.transmit(handle, active, apdu), command, options)
 
     def _plan_transmit(self, command: ByteInput, protocol: int | None) -> _Plan[bytes, Response]:
         apdu = coerce_apdu(command)
@@ -734,11 +694,3 @@ class CardConnection(Observable):
     def connected(self) -> bool:
         """Whether a card handle is held."""
         return self._handle is not None
-
-
-def _with_le(command: bytes, le: int) -> bytes:
-    """``command`` re-encoded with Le ``le`` (for a 6Cxx correction)."""
-    parsed = parse_apdu(command)
-    return build_apdu(
-        parsed.cla, parsed.ins, parsed.p1, parsed.p2, parsed.data, le, extended=parsed.extended
-    )
