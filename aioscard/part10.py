@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import struct
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from types import MappingProxyType
@@ -72,6 +72,7 @@ __all__ = [
     "encode_features",
     "encode_tlv_properties",
     "feature_name",
+    "iter_tlv",
     "parse_features",
     "parse_pin_properties",
     "parse_tlv_properties",
@@ -373,21 +374,15 @@ class TlvProperties:
         return out
 
 
-def parse_tlv_properties(data: ByteInput) -> TlvProperties:
-    """Decode a GET_TLV_PROPERTIES answer: entries of tag, length, value
-    (integers little-endian).
-
-    Tags the specification does not define are kept in ``unknown``.  When a
-    tag repeats, the last value wins.
+def iter_tlv(data: ByteInput) -> Iterator[tuple[int, int, bytes]]:
+    """``(offset, tag, value)`` for each entry of a TLV properties answer (1-byte tag,
+    1-byte length, value), in order.
 
     Raises:
-        MalformedAnswerException: an entry runs past the end (truncated), or a
-            known property has the wrong length (naming the tag and offset).
+        MalformedAnswerException: an entry runs past the end (naming the offset).
         TypeError, ValueError: ``data`` is not bytes-like.
     """
     raw = _answer(data, "data")
-    values: dict[str, object] = {}
-    unknown: dict[int, bytes] = {}
     offset = 0
     while offset < len(raw):
         if offset + 2 > len(raw):
@@ -403,22 +398,41 @@ def parse_tlv_properties(data: ByteInput) -> TlvProperties:
                 f"{length} bytes, {len(value)} follow",
                 offset=offset,
             )
+        yield offset, tag, value
+        offset += 2 + length
+
+
+def parse_tlv_properties(data: ByteInput) -> TlvProperties:
+    """Decode a GET_TLV_PROPERTIES answer: entries of tag, length, value
+    (integers little-endian).
+
+    Tags the specification does not define are kept in ``unknown``.  When a
+    tag repeats, the last value wins.
+
+    Raises:
+        MalformedAnswerException: an entry runs past the end (truncated), or a
+            known property has the wrong length (naming the tag and offset).
+        TypeError, ValueError: ``data`` is not bytes-like.
+    """
+    raw = _answer(data, "data")
+    values: dict[str, object] = {}
+    unknown: dict[int, bytes] = {}
+    for offset, tag, value in iter_tlv(raw):
         known = _PROPERTY_FIELDS.get(tag)
         if known is None:
             unknown[tag] = value
+            continue
+        name, expected = known
+        if expected == 0:
+            values[name] = value.decode("latin-1").rstrip("\0")
+        elif len(value) != expected:
+            raise MalformedAnswerException(
+                f"TLV property {Property(tag).name} at offset {offset} has length "
+                f"{len(value)}, expected {expected}",
+                offset=offset + 1,
+            )
         else:
-            name, expected = known
-            if expected == 0:
-                values[name] = value.decode("latin-1").rstrip("\0")
-            elif length != expected:
-                raise MalformedAnswerException(
-                    f"TLV property {Property(tag).name} at offset {offset} has length "
-                    f"{length}, expected {expected}",
-                    offset=offset + 1,
-                )
-            else:
-                values[name] = int.from_bytes(value, "little")
-        offset += 2 + length
+            values[name] = int.from_bytes(value, "little")
     return TlvProperties(**values, unknown=MappingProxyType(unknown), raw=raw)  # type: ignore[arg-type]
 
 
