@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from aioscard.testing import DEMO_ATR, Simulator, VirtualCard
+from aioscard.testing import DEMO_ATR, MIFARE_1K_ATR, MifareClassicCard, Simulator, VirtualCard
 from aioscard.testing.plugin import CardFactory
 
 from .test_cli import Spawned, child_env
@@ -57,6 +57,7 @@ def test_every_example_has_a_test() -> None:
         "legacy_pyscard.py",
         "my_app.py",
         "test_my_app.py",
+        "contactless_card.py",
     }
     assert {path.name for path in EXAMPLES.glob("*.py")} == tested
 
@@ -181,3 +182,21 @@ def test_my_app_tests_pass_under_the_pytest_plugin() -> None:
         module="pytest",
     )
     assert re.search(r"^4 passed", out, re.M), out
+
+
+def test_contactless_card(pcsc_simulator: Simulator, card_factory: CardFactory) -> None:
+    card_factory(DEMO_ATR, reader=0)
+    card = MifareClassicCard()
+    card_factory(MIFARE_1K_ATR, card, reader=2)
+    out = run_example(example("contactless_card.py"), "10")
+    names = pcsc_simulator.reader_names
+    assert out.splitlines() == [
+        f"{names[0]}: no UID (a contact card?)",
+        f"{names[2]}: UID A1 B2 C3 D4",
+        "card: MIFARE Classic 1K",
+        "block 4: " + " ".join(["00"] * 16),
+        "block 4 now: 'written by aiosc'",
+        "block 8: READ BINARY of block 8: status word 6982: contactless - "
+        "Security status not satisfied",
+    ]
+    assert bytes(card.blocks[4]) == b"written by aiosc"

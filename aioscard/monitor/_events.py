@@ -30,9 +30,15 @@ class MonitorEvent:
 
 @dataclass(frozen=True, slots=True)
 class CardInserted(MonitorEvent):
-    """``card`` was inserted into ``card.reader`` (or was there when watching began)."""
+    """``card`` was inserted into ``card.reader`` (or was there when watching began).
+
+    ``uid`` is the contactless card's UID when the stream was opened with
+    ``card_events(uid=True)`` and the reader gave one; ``None`` otherwise (not
+    asked for, a contact card, or the card could not be reached).
+    """
 
     card: Card
+    uid: bytes | None = None
 
     @property
     def reader(self) -> Reader:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from types import TracebackType
 from typing import Generic, TypeVar, cast
 
@@ -139,6 +140,7 @@ class EventStream(Generic[E]):
         card_type: CardType | None,
         initial: bool,
         buffer: int,
+        uid: bool = False,
     ) -> None:
         if isinstance(buffer, bool) or not isinstance(buffer, int):
             raise TypeError(f"buffer must be an int, not {type(buffer).__name__}")
@@ -150,6 +152,12 @@ class EventStream(Generic[E]):
         self._readers = readers
         self._card_type = card_type
         self._initial = bool(initial)
+        if not isinstance(uid, bool):
+            raise TypeError(f"uid must be a bool, not {type(uid).__name__}")
+        self._read_uid = uid
+        # An insertion taken from the queue whose UID is being read: kept here so
+        # that a consumer cancelled during the read gets it on its next read.
+        self._uid_pending: CardInserted | None = None
         self._limit = buffer
         self._lock = threading.Lock()
         self._queue: deque[tuple[MonitorEvent, bool]] = deque()  # (event, silent)
@@ -275,6 +283,11 @@ class EventStream(Generic[E]):
             RuntimeError: the stream was never entered.
         """
         self._require_started()
+        if self._read_uid:
+            raise RuntimeError(
+                "drain() cannot read UIDs without waiting: use 'async for' on a "
+                "card_events(uid=True) stream"
+            )
         events: list[E] = []
         with self._lock:
             try:
@@ -295,17 +308,31 @@ class EventStream(Generic[E]):
             Exception: what the card type's ``matches`` raised, once.
             RuntimeError: the stream was never entered.
 
-        Cancellation: returns at once; no event is lost.
+        Cancellation: returns at once; no event is lost (an insertion whose UID
+        was being read comes again, and its UID is read again).
         """
         self._require_started()
         while True:
-            with self._lock:
-                event = self._pop_locked()
+            event: MonitorEvent | None = self._uid_pending
+            if event is None:
+                with self._lock:
+                    event = self._pop_locked()
+                    if event is None:
+                        self._arm_locked()
                 if event is None:
-                    self._arm_locked()
-            if event is not None:
-                return cast(E, event)
-            await self._wait()
+                    await self._wait()
+                    continue
+            if self._read_uid and isinstance(event, CardInserted) and event.uid is None:
+                event = await self._with_uid(event)
+            return cast(E, event)
+
+    async def _with_uid(self, event: CardInserted) -> CardInserted:
+        from ..contactless import read_uid_or_none
+
+        self._uid_pending = event
+        uid = await read_uid_or_none(event.card.reader.name)
+        self._uid_pending = None
+        return replace(event, uid=uid)
 
     def _require_started(self) -> None:
         if self._phase == _NEW:
@@ -372,6 +399,7 @@ def card_events(
     initial: bool = True,
     *,
     buffer: int = DEFAULT_BUFFER,
+    uid: bool = False,
 ) -> EventStream[CardEvent]:
     """Card insertions and removals, as an async context manager returning an iterator::
 
@@ -391,6 +419,14 @@ def card_events(
     removals and re-insertions that implies), and :class:`EventsDropped` after
     an overflow of ``buffer`` events (see the module documentation).
 
+    With ``uid=True`` each :class:`CardInserted` carries the card's UID
+    (:attr:`CardInserted.uid`), read once per insertion with the PC/SC part 3
+    GET DATA command (:func:`aioscard.contactless.get_uid`) on a connection of
+    its own, in the consuming task, before the event is handed out; ``None``
+    for a card without one (a contact card) or one that could not be reached.
+    Reading takes one connect and one APDU; it never raises into the stream.
+    Such a stream has no :meth:`~EventStream.drain`.
+
     Raises:
         TypeError, ValueError: bad arguments (before anything starts).
 
@@ -402,6 +438,7 @@ def card_events(
         card_type=cardType,
         initial=initial,
         buffer=buffer,
+        uid=uid,
     )
 
 

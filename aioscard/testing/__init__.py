@@ -37,6 +37,11 @@ if TYPE_CHECKING:
     from ._card import PowerEvent as PowerEvent
     from ._card import ResettableHandler as ResettableHandler
     from ._card import VirtualCard as VirtualCard
+    from ._contactless import MIFARE_1K_ATR as MIFARE_1K_ATR
+    from ._contactless import MIFARE_1K_BLOCKS as MIFARE_1K_BLOCKS
+    from ._contactless import MIFARE_DEFAULT_KEY as MIFARE_DEFAULT_KEY
+    from ._contactless import MIFARE_DEFAULT_UID as MIFARE_DEFAULT_UID
+    from ._contactless import MifareClassicCard as MifareClassicCard
     from ._demo import DEFAULT_PIN as DEFAULT_PIN
     from ._demo import DEFAULT_PUK as DEFAULT_PUK
     from ._demo import DEMO_AID as DEMO_AID
