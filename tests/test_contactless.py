@@ -43,11 +43,6 @@ SECRET_KEY = bytes.fromhex("A0A1A2A3A4A5")
 SEVEN_BYTE_UID = bytes.fromhex("04112233445566")
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def mifare(
     card_factory: CardFactory, reader: int = 1, **options: Any
 ) -> tuple[str, MifareClassicCard]:
