@@ -13,7 +13,7 @@ BINARY ``FF B0``, UPDATE BINARY ``FF D6``)::
         await contactless.authenticate(connection, block=4, key_type=KeyType.A, key_number=0)
         data = await contactless.read_binary(connection, block=4)
 
-The coroutines send one APDU each through :meth:`CardConnection.transmit`
+The coroutines send one APDU each through :meth:`~aioscard.connection.CardConnection.transmit`
 (so no PC/SC call runs on the event loop) and raise a
 :class:`ContactlessError` subclass for any status word other than ``90 00``.
 The ``*_apdu`` builders and :func:`check_response` are the same logic as pure
@@ -254,9 +254,9 @@ async def get_uid(connection: CardConnection) -> bytes:
     Raises:
         UnsupportedError: the reader or card has no UID to give (a contact card).
         ContactlessError: another status word.
-        SmartcardException: as :meth:`CardConnection.transmit` raises.
+        SmartcardException: as :meth:`~aioscard.connection.CardConnection.transmit` raises.
 
-    Cancellation: as for :meth:`CardConnection.transmit`.
+    Cancellation: as for :meth:`~aioscard.connection.CardConnection.transmit`.
     """
     return await _exchange(connection, get_uid_apdu(), "GET DATA (UID)")
 
@@ -268,7 +268,7 @@ async def get_ats(connection: CardConnection) -> bytes:
         UnsupportedError: the card has no ATS (MIFARE Classic, contact cards).
         ContactlessError, SmartcardException: as for :func:`get_uid`.
 
-    Cancellation: as for :meth:`CardConnection.transmit`.
+    Cancellation: as for :meth:`~aioscard.connection.CardConnection.transmit`.
     """
     return await _exchange(connection, get_ats_apdu(), "GET DATA (ATS)")
 
@@ -283,9 +283,9 @@ async def load_key(
     Raises:
         TypeError, ValueError: bad arguments (see :func:`load_key_apdu`), before any I/O.
         ContactlessError: the reader refused (e.g. ``69 86`` a slot it does not have).
-        SmartcardException: as :meth:`CardConnection.transmit` raises.
+        SmartcardException: as :meth:`~aioscard.connection.CardConnection.transmit` raises.
 
-    Cancellation: as for :meth:`CardConnection.transmit`.
+    Cancellation: as for :meth:`~aioscard.connection.CardConnection.transmit`.
     """
     apdu = load_key_apdu(key, key_number, nonvolatile=nonvolatile)
     await _exchange(connection, apdu, f"LOAD KEYS into slot {key_number}")
@@ -305,7 +305,7 @@ async def authenticate(
         AuthenticationError: the key does not open the sector (``63 00``).
         ContactlessError, SmartcardException: other failures.
 
-    Cancellation: as for :meth:`CardConnection.transmit`.
+    Cancellation: as for :meth:`~aioscard.connection.CardConnection.transmit`.
     """
     apdu = authenticate_apdu(block, key_type, key_number)
     name = KeyType(key_type).name if key_type in KeyType._value2member_map_ else f"{key_type:02X}"
@@ -321,7 +321,7 @@ async def read_binary(connection: CardConnection, block: int, length: int = 16) 
         AddressError: no such block (``6A 82``).
         ContactlessError, SmartcardException: other failures.
 
-    Cancellation: as for :meth:`CardConnection.transmit`.
+    Cancellation: as for :meth:`~aioscard.connection.CardConnection.transmit`.
     """
     apdu = read_binary_apdu(block, length)
     return await _exchange(connection, apdu, f"READ BINARY of block {block}")
@@ -336,7 +336,7 @@ async def update_binary(connection: CardConnection, block: int, data: ByteInput)
         OperationFailedError: the card refused the write (``63 00``; e.g. block 0).
         AddressError, ContactlessError, SmartcardException: other failures.
 
-    Cancellation: as for :meth:`CardConnection.transmit`.
+    Cancellation: as for :meth:`~aioscard.connection.CardConnection.transmit`.
     """
     apdu = update_binary_apdu(block, data)
     await _exchange(connection, apdu, f"UPDATE BINARY of block {block}")

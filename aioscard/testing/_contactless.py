@@ -91,8 +91,8 @@ class MifareClassicCard:
     and the sector trailers are built from the UID and keys).  ``ats``, when
     given, is answered to GET DATA ATS instead of ``6A 81``.
 
-    :attr:`blocks` (a list of 64 ``bytearray``), :attr:`key_slots` and
-    :attr:`authenticated_sector` and :attr:`uid_reads` (GET DATA UID commands
+    ``blocks`` (a list of 64 ``bytearray``), ``key_slots``,
+    ``authenticated_sector`` and ``uid_reads`` (GET DATA UID commands
     answered) are there for tests to inspect.
 
     Raises:
