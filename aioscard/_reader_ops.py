@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from .apdu import Response
@@ -19,6 +20,7 @@ from .exceptions import (
     InvalidParameterException,
     InvalidResponseException,
     MalformedAnswerException,
+    NotTransactedException,
     PinEntryException,
     PinEntryTimeoutException,
     UnsupportedFeatureException,
@@ -129,8 +131,15 @@ async def modify_pin_pinpad(connection: CardConnection, structure: PinModifyStru
     return _pin_entry_response(raw)
 
 
-# SCardGetAttrib errors that mean "this reader does not have that attribute".
-_ABSENT = (UnsupportedFeatureException, InvalidParameterException, InsufficientBufferException)
+# Errors that mean "this reader does not have that attribute or feature": pcsc-lite
+# turns a driver's "unknown tag" into UNSUPPORTED_FEATURE and its other failures into
+# NOT_TRANSACTED; other stacks answer INVALID_PARAMETER or INSUFFICIENT_BUFFER.
+_ABSENT = (
+    UnsupportedFeatureException,
+    InvalidParameterException,
+    InsufficientBufferException,
+    NotTransactedException,
+)
 
 
 async def info(connection: CardConnection) -> ReaderInfo:
@@ -142,18 +151,22 @@ async def info(connection: CardConnection) -> ReaderInfo:
         except _ABSENT:
             continue
         values[name] = decode(bytes(raw))
-    offered = await features(connection)
+    try:
+        offered = await features(connection)
+    except (*_ABSENT, MalformedAnswerException) as error:
+        _log.warning("%s: ignoring its Part 10 features: %s", connection.reader, error)
+        offered = MappingProxyType({})
     pin: PinProperties | None = None
     tlv: TlvProperties | None = None
     if Feature.IFD_PIN_PROPERTIES in offered:
         try:
             pin = await pin_properties(connection)
-        except MalformedAnswerException as error:
+        except (*_ABSENT, MalformedAnswerException) as error:
             _log.warning("%s: ignoring its PIN properties: %s", connection.reader, error)
     if Feature.GET_TLV_PROPERTIES in offered:
         try:
             tlv = await tlv_properties(connection)
-        except MalformedAnswerException as error:
+        except (*_ABSENT, MalformedAnswerException) as error:
             _log.warning("%s: ignoring its TLV properties: %s", connection.reader, error)
     return ReaderInfo(
         connection.reader,

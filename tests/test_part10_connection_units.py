@@ -320,3 +320,13 @@ async def test_set_attrib(pinpad: FakePinpad) -> None:
         with pytest.raises(TypeError, match="attrId"):
             await connection.setAttrib("1", b"\x01")  # type: ignore[arg-type]
     assert pinpad.set_attributes == [(C.SCARD_ATTR_SUPRESS_T1_IFS_REQUEST, b"\x01")]
+
+
+async def test_info_never_fails_on_what_the_reader_lacks(
+    pinpad: FakePinpad, caplog: pytest.LogCaptureFixture
+) -> None:
+    pinpad.feature_answer = b"\x06\x04\x42"  # a malformed feature list
+    info = await Reader(READER).info()
+    assert dict(info.features) == {}
+    assert info.serial_number == "SN-0001"
+    assert "ignoring its Part 10 features" in caplog.text
