@@ -15,14 +15,18 @@ Pure Python, no I/O except :meth:`ATR.dump`, which prints.
 from __future__ import annotations
 
 import builtins
+import os
 import sys
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import ClassVar, NamedTuple, TextIO, TypeAlias
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, TextIO, TypeAlias
 
 from aioscard.tlv import CompactTLV as CompactTLV
 from aioscard.tlv import _split_compact_tlv
 from aioscard.util import ByteInput, _coerce_bytes, _parse_hex, to_hex
+
+if TYPE_CHECKING:
+    from aioscard.identify import KnownCard
 
 __all__ = [
     "ATR",
@@ -729,6 +733,22 @@ class ATR:
             lines.append(f"Fi/Di = {fi}/{di} = {fi / di:g} clock cycles per ETU")
         lines += [f"problem: {problem}" for problem in self._problems]
         return "\n".join(lines)
+
+    def identify(self, source: str | os.PathLike[str] | None = None) -> list[KnownCard]:
+        """Name the card: the entries of pcsc-tools' ``smartcard_list.txt`` matching this
+        ATR, in file order (empty when the list does not know it).
+
+        ``source`` names the list file; without it ``$AIOSCARD_SMARTCARD_LIST``,
+        then pcsc-tools' own locations are used (see :mod:`aioscard.identify`).
+        Reads the file (blocking; cached per file).
+
+        Raises:
+            SmartcardListNotFoundError: no list; the message says how to get one.
+            SmartcardListError: the file cannot be read.
+        """
+        from .identify import load_smartcard_list
+
+        return load_smartcard_list(source).identify(self._raw)
 
     def dump(self, file: TextIO | None = None) -> None:
         """Print :meth:`explain` to ``file`` (standard output by default)."""

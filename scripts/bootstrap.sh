@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 
 python=${PYTHON:-python3}
 packages=(pcscd libpcsclite1 vsmartcard-vpcd)
+# --test (scripts/test.sh): pcsc-tools too, whose smartcard_list.txt the card
+# identification tests read (aioscard ships no copy of it).
+if [ "${1:-}" = "--test" ]; then
+    packages+=(pcsc-tools)
+fi
 missing=()
 # Debian's own python3 needs python3-venv for "python3 -m venv".
 if ! "$python" -c "import ensurepip, venv" 2>/dev/null; then

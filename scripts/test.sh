@@ -3,7 +3,7 @@
 # private pcscd with virtual readers and cards.  Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh --test
 echo "== ruff" >&2
 .venv/bin/ruff check aioscard tests examples benchmarks docs
 .venv/bin/ruff format --check aioscard tests examples benchmarks docs

@@ -58,6 +58,7 @@ def test_every_example_has_a_test() -> None:
         "my_app.py",
         "test_my_app.py",
         "contactless_card.py",
+        "identify_card.py",
     }
     assert {path.name for path in EXAMPLES.glob("*.py")} == tested
 
@@ -200,3 +201,25 @@ def test_contactless_card(pcsc_simulator: Simulator, card_factory: CardFactory) 
         "Security status not satisfied",
     ]
     assert bytes(card.blocks[4]) == b"written by aiosc"
+
+
+def test_identify_card(
+    pcsc_simulator: Simulator, virtual_card: VirtualCard, tmp_path: Path
+) -> None:
+    known = tmp_path / "smartcard_list.txt"
+    known.write_text(
+        "3B 88 01 61 69 6F 73 63 61 72 64 ..\n\taioscard demo card\n\n"
+        "3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 .*\n\tMIFARE Classic 1K\n",
+        encoding="utf-8",
+    )
+    out = run_example(example("identify_card.py"), "--list", str(known))
+    assert out.splitlines() == [
+        f"reader: {pcsc_simulator.reader_names[0]}",
+        f"ATR: {DEMO_ATR_HEX}",
+        "aioscard demo card  (line 1: 3B 88 01 61 69 6F 73 63 61 72 64 ..)",
+    ]
+    out = run_example(example("identify_card.py"), "--list", str(known), MIFARE_1K_ATR.hex())
+    assert out.splitlines()[1:] == [
+        "storage card (from the ATR): MIFARE Classic 1K",
+        "MIFARE Classic 1K  (line 4: 3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 .*)",
+    ]

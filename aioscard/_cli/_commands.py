@@ -8,6 +8,7 @@ reports them (:func:`aioscard._cli._errors.report`).
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Iterable
@@ -20,6 +21,12 @@ from ..apdu import coerce_apdu
 from ..atr import ATR
 from ..connection import TransportOptions
 from ..exceptions import NoReadersException, SmartcardException
+from ..identify import (
+    SMARTCARD_LIST_ENV,
+    SmartcardListError,
+    SmartcardListNotFoundError,
+    find_smartcard_list,
+)
 from ..monitor import (
     CardInserted,
     CardRemoved,
@@ -216,7 +223,39 @@ async def run_atr(options: argparse.Namespace) -> int:
         print(f"reader: {info.name}")
         atr = ATR(info.atr)
     print(atr.explain())
+    _print_identification(atr, options.list)
     return EXIT_OK
+
+
+def _print_identification(atr: ATR, source: str | None) -> None:
+    """The card's names from smartcard_list.txt, or why there are none.
+
+    Raises:
+        CLIError: a list named by ``--list`` or ``$AIOSCARD_SMARTCARD_LIST`` is
+            missing or unreadable (exit 2).
+    """
+    explicit = source is not None or bool(os.environ.get(SMARTCARD_LIST_ENV))
+    try:
+        known = atr.identify(source)
+    except SmartcardListNotFoundError as error:
+        if explicit:
+            raise CLIError(str(error), EXIT_USAGE) from None
+        print(f"card: not identified: {error}")
+        return
+    except SmartcardListError as error:
+        raise CLIError(str(error), EXIT_USAGE) from None
+    if not known:
+        print(f"card: not in {_list_source(source)}")
+        return
+    print(f"card (from {known[0].source}):")
+    for entry in known:
+        print(f"  {entry.pattern}")
+        for line in entry.description or ("(no description)",):
+            print(f"    {line}")
+
+
+def _list_source(source: str | None) -> str:
+    return str(find_smartcard_list(source))
 
 
 # -- send ----------------------------------------------------------------------------

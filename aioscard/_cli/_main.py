@@ -137,18 +137,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="explain an ATR: interface bytes, protocols, historical bytes, TCK",
         description=(
             "Explain an ATR given in hex (spaces and colons allowed, one argument or\n"
-            "several), or, without one, the ATR of the card in a reader."
+            "several), or, without one, the ATR of the card in a reader.  Then name the\n"
+            "card from pcsc-tools' smartcard_list.txt: --list FILE, else\n"
+            "$AIOSCARD_SMARTCARD_LIST, else where pcsc-tools installs it\n"
+            "(/usr/share/pcsc/smartcard_list.txt; Debian package pcsc-tools)."
         ),
         epilog=(
             "examples:\n"
             "  aioscard atr 3B880161696F736361726489\n"
             "  aioscard atr 3B:88:80:01:61:69:6F:73:63:61:72:64:09\n"
-            "  aioscard atr --reader 0"
+            "  aioscard atr --reader 0\n"
+            "  aioscard atr --list ~/smartcard_list.txt 3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 "
+            "00 01 00 00 00 00 6A"
         ),
         formatter_class=_formatter,
     )
     atr.add_argument("hex", nargs="*", metavar="HEX", help="the ATR in hex")
     atr.add_argument("-r", "--reader", metavar="READER", help=_READER_HELP)
+    atr.add_argument(
+        "--list",
+        metavar="FILE",
+        help="the smartcard_list.txt that names cards (default: $AIOSCARD_SMARTCARD_LIST, "
+        "then pcsc-tools' locations)",
+    )
     atr.set_defaults(run=_async(_commands.run_atr))
 
     send = commands.add_parser(
