@@ -11,6 +11,7 @@ event-loop thread: each connection owns a context on its own worker thread.
 from __future__ import annotations
 
 from . import exceptions as exceptions
+from ._blocking import BlockingConnection as BlockingConnection
 from .apdu import Response as Response
 from .card import Card as Card
 from .cardtype import AnyCardType as AnyCardType
@@ -24,6 +25,7 @@ from .exceptions import CardRequestException as CardRequestException
 from .exceptions import CardRequestTimeoutException as CardRequestTimeoutException
 from .exceptions import CardResetException as CardResetException
 from .exceptions import CardServiceException as CardServiceException
+from .exceptions import DialogueCancelled as DialogueCancelled
 from .exceptions import InvalidATRMaskLengthException as InvalidATRMaskLengthException
 from .exceptions import InvalidReaderException as InvalidReaderException
 from .exceptions import InvalidResponseException as InvalidResponseException
@@ -51,6 +53,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "ATRCardType",
     "AnyCardType",
+    "BlockingConnection",
     "CancelledException",
     "Card",
     "CardConnection",
@@ -65,6 +68,7 @@ __all__ = [
     "CardService",
     "CardServiceException",
     "CardType",
+    "DialogueCancelled",
     "InvalidATRMaskLengthException",
     "InvalidReaderException",
     "InvalidResponseException",

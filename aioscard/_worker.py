@@ -227,6 +227,7 @@ class Worker:
             target=self._main, name=f"aioscard-worker-{index}", daemon=True
         )
         self.thread.start()
+        self._ident = self.thread.ident
 
     def __repr__(self) -> str:
         return f"<Worker {self.thread.name}>"
@@ -277,6 +278,13 @@ class Worker:
         return await self._run(fn, args, False)
 
     async def _run(self, fn: Callable[..., T], args: tuple[Any, ...], droppable: bool) -> T:
+        if threading.get_ident() == self._ident:
+            # An event loop run on this worker (inside a run_sync() function) would wait
+            # for a job queued behind the one running it: refuse instead of hanging.
+            raise RuntimeError(
+                "a coroutine of this connection was awaited on its own worker thread "
+                "(inside run_sync()?): use the blocking connection run_sync() passes"
+            )
         if _in_trio():
             return await self._run_trio(fn, args, droppable)
         import asyncio
@@ -313,7 +321,7 @@ class Worker:
         For synchronous callers; must not be called from an event-loop thread
         or from this worker itself (that would deadlock: it raises RuntimeError).
         """
-        if self.is_current:
+        if threading.get_ident() == self._ident:
             raise RuntimeError("Worker.call() from the worker's own thread would deadlock")
         ticket: _BlockingTicket[T] = _BlockingTicket()
         self._queue.put((fn, args, ticket))

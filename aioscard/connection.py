@@ -8,20 +8,35 @@ The public coroutine methods keep pyscard's names and results
 
 Each operation is written once as a *plan*: validation and observer
 notification on the caller's side, one job on the worker, and a finishing step
-back on the caller's side.  The coroutines await the job; the synchronous
-compatibility shim runs the very same plans with a blocking call.
+back on the caller's side.  The coroutines await the job; the blocking view
+in :mod:`aioscard._blocking` (the shim's connection, and the connection that
+:meth:`CardConnection.run_sync` hands to its function) runs the very same plans
+with a blocking call or, inside a dialogue, directly on the worker.
+
+Who owns the connection's state.  ``_handle``, ``_protocol``, ``_atr`` and
+``_in_transaction`` are written only by *jobs* (``_job_connect``,
+``_job_status``, ``_job_disconnect``, ``_guard``'s ``_forget`` ...), which run
+one at a time under the context's lock: on the worker, on the shim's calling
+thread for an inline context, or inside a ``run_sync`` dialogue.  Code on the
+caller's side (``connected``, ``getATR()``, ``getProtocol()``, the plans'
+argument checks, ``__repr__``) only *reads* them and does not take the lock: a
+read sees the value before or after a job, never a torn one (each is one
+attribute), and a caller that needs a consistent picture asks through a job
+(``status()``).  Keep it so: a new field that a job changes is set only in jobs,
+and nothing on the caller's side writes one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import _reader_ops
 from . import exceptions as exc
+from ._blocking import BlockingConnection, Dialogue, run_dialogue
 from ._context import Context
 from .apdu import Response, coerce_apdu, coerce_bytes
 from .native import CardStatus
@@ -32,9 +47,13 @@ from .transport import exchange
 from .util import ByteInput
 
 if TYPE_CHECKING:
+    from typing_extensions import TypeVarTuple, Unpack
+
     from .part10 import PinModifyStructure, PinProperties, PinVerifyStructure, TlvProperties
     from .reader import Reader
     from .readerinfo import ReaderInfo
+
+    Ts = TypeVarTuple("Ts")
 
 __all__ = ["CardConnection", "TransportOptions"]
 
@@ -180,9 +199,6 @@ class CardConnection(Observable):
     async def _arun(self, plan: _Plan[Any, R]) -> R:
         worker_run = self._context.run if plan.droppable else self._context.run_to_completion
         return plan.finish(await worker_run(plan.job, *plan.args))
-
-    def _run_sync(self, plan: _Plan[Any, R]) -> R:
-        return plan.finish(self._context.call(plan.job, *plan.args))
 
     def _notify(self, type_: str, args: Any = None) -> None:
         if self._observers:
@@ -655,6 +671,100 @@ class CardConnection(Observable):
         finally:
             await self._context.run_to_completion(self._guard, self._job_end, disposition)
 
+    # -- whole dialogues and batches on the worker -------------------------------------
+
+    async def run_sync(
+        self, fn: Callable[[BlockingConnection, Unpack[Ts]], T], *args: Unpack[Ts]
+    ) -> T:
+        """Run ``fn(blocking, *args)`` on this connection's worker thread, as one job,
+        and return its result: a whole card dialogue for the price of one hand-off.
+
+        ``blocking`` is a synchronous view of this connection: ``transmit``,
+        ``control``, ``getAttrib``, ``status``, ``transaction()`` (and
+        ``begin_transaction``/``end_transaction``), ``connect``, ``reconnect``,
+        ``disconnect``, with this connection's observers, error-checking chain,
+        transport options and PIN redaction, exactly as the coroutines apply them.
+        Observers are called on the worker thread.  The view works only inside
+        ``fn``, on the worker's thread; a transaction ``fn`` leaves open is ended
+        (``LEAVE_CARD``) when it returns.
+
+        The dialogue is one job in the connection's FIFO: other tasks' calls on
+        this connection run before or after it, never in between.  So ``fn``
+        must not wait for this event loop, nor for another task that uses this
+        connection: that would never finish.  Calling this connection's
+        coroutines from inside ``fn`` (say with ``asyncio.run``) raises
+        RuntimeError at once.
+
+        Raises:
+            TypeError: ``fn`` is not callable (before anything is queued).
+            Whatever ``fn`` raises, with its traceback.
+
+        Cancellation (asyncio and trio): the awaiting task resumes at once with
+        its cancellation.  A dialogue that has not started is dropped: nothing
+        reaches the card.  One that is running stops at its next card operation
+        (``transmit``, ``control``, ``getAttrib``, ``status``, ``connect``,
+        ``reconnect``, ``begin_transaction``), which raises
+        :class:`~aioscard.exceptions.DialogueCancelled` on the worker instead of
+        calling PC/SC.  So every command ``fn`` sent before the cancellation
+        reached the card, plus the one in flight when it came (if any; it
+        completes, and its response is discarded); nothing after it.  Clean-up
+        still runs: ``end_transaction``, ``disconnect`` and leaving
+        ``transaction()`` are never stopped.  The connection stays usable; the
+        card keeps whatever state those commands left it in.  Code in ``fn``
+        that runs no card operation (a loop of pure computation, a sleep) is
+        not interrupted.
+        """
+        if not callable(fn):
+            raise TypeError(f"run_sync() needs a callable, not {type(fn).__name__}")
+        dialogue = Dialogue()
+        try:
+            return await self._context.run(run_dialogue, self, dialogue, fn, args)
+        except BaseException:
+            dialogue.cancelled = True  # the dialogue, if still running, stops at its next call
+            raise
+
+    async def transmit_many(
+        self,
+        apdus: Iterable[ByteInput],
+        *,
+        accept: Callable[[Response], bool] | Collection[int] | None = None,
+        protocol: int | None = None,
+    ) -> list[Response]:
+        """Send command APDUs one after another in one hand-off; the list of responses.
+
+        It stops at the first response whose status word is not accepted; that
+        response is the last of the list, and the commands after it are not
+        sent.  ``accept`` is a collection of status words (ints such as
+        ``0x9000``, ``0x6282``) or a function ``accept(response) -> bool``; by
+        default only ``90 00`` is accepted.  Status words are judged after the
+        connection's transport options ran (``61xx`` GET RESPONSE, ``6Cxx`` Le
+        correction), so a command they complete counts as ``90 00``.  Each
+        command gets exactly what :meth:`transmit` gives one: the same checks,
+        observers (called on the worker thread), tracing with PIN redaction and
+        error-checking chain (whose exception ends the batch and is raised; the
+        responses before it are then lost).  It is one job in the connection's
+        FIFO, like :meth:`run_sync`: no other task's command comes in between.
+
+        Raises:
+            TypeError, ValueError: ``apdus`` is not a sequence of APDUs (a bad
+            item is named by its index), ``accept`` is neither a function nor a
+            collection of status words 0..0xFFFF, or ``protocol`` is bad -- all
+            before anything is sent.
+            CardConnectionException and the rest, as :meth:`transmit`.
+
+        Cancellation (asyncio and trio): the task resumes at once.  The batch
+        stops before its next command (see :meth:`run_sync`): the commands sent
+        so far reached the card, the one in flight completes, none after it is
+        sent, and the responses are discarded (an observer sees each of them).
+        """
+        commands = _coerce_batch(apdus)
+        accepted = _acceptor(accept)
+        if protocol is not None:
+            to_native_protocol(protocol)
+        if not commands:
+            return []
+        return await self.run_sync(_run_batch, commands, protocol, accepted)
+
     # -- synchronous accessors (no I/O) ---------------------------------------------
 
     def getATR(self) -> list[int]:
@@ -694,3 +804,59 @@ class CardConnection(Observable):
     def connected(self) -> bool:
         """Whether a card handle is held."""
         return self._handle is not None
+
+
+def _coerce_batch(apdus: object) -> list[bytes]:
+    """``apdus`` as a list of checked commands, or a TypeError/ValueError naming the bad one."""
+    if isinstance(apdus, (bytes, bytearray, memoryview, str)) or not isinstance(apdus, Iterable):
+        raise TypeError(
+            f"apdus must be a sequence of command APDUs, not {type(apdus).__name__} "
+            "(for a single command use transmit())"
+        )
+    return [coerce_apdu(apdu, name=f"apdus[{index}]") for index, apdu in enumerate(apdus)]
+
+
+def _only_9000(response: Response) -> bool:
+    return response.sw1 == 0x90 and response.sw2 == 0x00
+
+
+def _acceptor(accept: object) -> Callable[[Response], bool]:
+    """The predicate behind ``transmit_many(accept=...)``, checked before any call."""
+    if accept is None:
+        return _only_9000
+    if callable(accept):
+        return accept
+    if isinstance(accept, (str, bytes, bytearray)) or not isinstance(accept, Collection):
+        raise TypeError(
+            "accept must be a collection of status words (e.g. {0x9000, 0x6282}) or a "
+            f"function of the response, not {type(accept).__name__}"
+        )
+    words = frozenset(accept)
+    for word in words:
+        _check_int(word, "accept's status words")
+        if not 0 <= word <= 0xFFFF:
+            raise ValueError(f"accept's status words must be in 0..0xFFFF, got {word}")
+    if not words:
+        raise ValueError("accept is empty: no response could be accepted")
+
+    def accepted(response: Response) -> bool:
+        return (response.sw1 << 8 | response.sw2) in words
+
+    return accepted
+
+
+def _run_batch(
+    blocking: BlockingConnection,
+    commands: list[bytes],
+    protocol: int | None,
+    accepted: Callable[[Response], bool],
+) -> list[Response]:
+    # Runs on the worker, inside run_sync's job.
+    responses: list[Response] = []
+    transmit = blocking.transmit
+    for command in commands:
+        response = transmit(command, protocol)
+        responses.append(response)
+        if not accepted(response):
+            break
+    return responses

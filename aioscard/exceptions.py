@@ -24,6 +24,7 @@ __all__ = [
     "CardServiceException",
     "CardUnpoweredException",
     "CardUnresponsiveException",
+    "DialogueCancelled",
     "FeatureNotSupportedException",
     "InsufficientBufferException",
     "InvalidATRMaskLengthException",
@@ -218,3 +219,15 @@ class PinEntryException(CardConnectionException):
 class PinEntryTimeoutException(PinEntryException, TimeoutException):
     """The user typed no PIN (or not all of it) before the pinpad's timeout
     (the reader answered ``64 00``)."""
+
+
+class DialogueCancelled(BaseException):
+    """Raised on the worker, inside a function run by ``CardConnection.run_sync()``
+    (or a ``transmit_many()`` batch), by its next card operation once the task
+    awaiting it was cancelled.
+
+    The awaiting task has already resumed with its own cancellation; this error
+    only stops the function, and nobody receives it.  It derives from
+    ``BaseException``, like ``asyncio.CancelledError``, so that an ``except
+    Exception`` in the function does not swallow it.
+    """

@@ -1,9 +1,9 @@
 """pyscard's ``smartcard.CardConnection``: a blocking card connection run by aioscard's core.
 
-:class:`CardConnection` owns an :class:`aioscard.CardConnection` and runs the
-core's own operation plans with one blocking hand-off to the connection's
-worker thread per call (``_run_sync``): no event loop, no second copy of the
-logic.  Results are pyscard's (``transmit`` gives ``(data, sw1, sw2)`` with a
+:class:`CardConnection` owns an :class:`aioscard.CardConnection` and drives it
+through the core's blocking view (:mod:`aioscard._blocking`, the internal API
+for compat), which runs the core's own operation plans: no event loop, no
+second copy of the logic.  Results are pyscard's (``transmit`` gives ``(data, sw1, sw2)`` with a
 ``list[int]``; ``getATR`` a ``list[int]``) and errors are aioscard's exception
 classes.
 
@@ -21,6 +21,7 @@ from typing import Any
 
 from aioscard import connection as _core
 from aioscard import exceptions as exc
+from aioscard._blocking import BlockingConnection
 from aioscard.apdu import Response
 from aioscard.native import constants as C
 from aioscard.util import ByteInput
@@ -90,7 +91,9 @@ class CardConnection:
 
     def __init__(self, reader: object) -> None:
         # Blocking calls run on the calling thread, as in pyscard: no hand-off per APDU.
-        core = _core.CardConnection(str(reader), _inline=True)
+        blocking = BlockingConnection.for_reader(str(reader))
+        core = blocking.connection
+        self._blocking = blocking
         self._core = core
         # Armed by entering a with-block: connect on first use unless connect() came first.
         self._autoconnect = False
@@ -115,12 +118,12 @@ class CardConnection:
     @property
     def hcard(self) -> int | None:
         """The raw SCARDHANDLE while connected (for legacy ``smartcard.scard`` calls)."""
-        return self._core._handle
+        return self._blocking.handle
 
     @property
     def hcontext(self) -> int | None:
         """The raw SCARDCONTEXT the connection uses, if established."""
-        return self._core._context.handle
+        return self._blocking.context_handle
 
     @property
     def errorcheckingchain(self) -> list[Any] | None:
@@ -181,15 +184,9 @@ class CardConnection:
             TypeError, ValueError: bad arguments, before any PC/SC call.
         """
         self._autoconnect = False
-        core = self._core
         if disposition is None:
             disposition = C.SCARD_UNPOWER_CARD
-        plan = core._plan_connect(protocol, mode, disposition)
-        if core.connected:
-            core.disposition = C.SCARD_LEAVE_CARD
-            core._run_sync(core._plan_disconnect())
-            core.disposition = disposition
-        core._run_sync(plan)
+        self._blocking.connect(protocol, mode, disposition, leave_previous=True)
 
     def reconnect(
         self, protocol: int | None = None, mode: int | None = None, disposition: int | None = None
@@ -202,11 +199,10 @@ class CardConnection:
         Raises:
             CardConnectionException: not connected; others as PC/SC reports.
         """
-        core = self._core
         if disposition is None:
             disposition = C.SCARD_RESET_CARD
-        core._run_sync(core._plan_reconnect(protocol, mode, disposition))
-        core.disposition = disposition
+        self._blocking.reconnect(protocol, mode, disposition)
+        self._core.disposition = disposition
 
     def disconnect(self) -> None:
         """Disconnect from the card (SCardDisconnect with :attr:`disposition`) and
@@ -215,12 +211,12 @@ class CardConnection:
         Nothing happens if not connected.
         """
         self._autoconnect = False
-        self._core.release_sync()
+        self._blocking.release()
 
     def release(self) -> None:
         """Disconnect if connected and release the PC/SC context (SCardReleaseContext)."""
         self._autoconnect = False
-        self._core.release_sync()
+        self._blocking.release()
 
     def __enter__(self) -> CardConnection:
         self._arm_autoconnect()
@@ -253,8 +249,7 @@ class CardConnection:
         """
         if self._autoconnect:
             self._use()
-        core = self._core
-        return core._run_sync(core._plan_transmit(command, protocol))
+        return self._blocking.transmit(command, protocol)
 
     def control(self, controlCode: int, command: ByteInput | None = None) -> list[int]:
         """Send a control command to the reader (SCardControl); returns its answer.
@@ -264,8 +259,7 @@ class CardConnection:
         """
         if self._autoconnect:
             self._use()
-        core = self._core
-        return core._run_sync(core._plan_control(controlCode, command))
+        return self._blocking.control(controlCode, command)
 
     def getAttrib(self, attribId: int) -> list[int]:
         """Read a reader attribute such as ``SCARD_ATTR_VENDOR_NAME`` (SCardGetAttrib).
@@ -275,8 +269,7 @@ class CardConnection:
         """
         if self._autoconnect:
             self._use()
-        core = self._core
-        return core._run_sync(core._plan_get_attrib(attribId))
+        return self._blocking.getAttrib(attribId)
 
     def getATR(self) -> list[int]:
         """The card's ATR, read afresh (SCardStatus).
@@ -286,10 +279,9 @@ class CardConnection:
         """
         if self._autoconnect:
             self._use()
-        core = self._core
-        if not core.connected:
+        if not self._blocking.connected:
             raise exc.CardConnectionException("Card not connected")
-        return list(core._run_sync(core._plan_status()).atr)
+        return list(self._blocking.status().atr)
 
     def getProtocol(self) -> int:
         """The active protocol bits when connected, else the default ones."""
@@ -316,12 +308,10 @@ class CardConnection:
     # -- transactions (ExclusiveTransmitCardConnection) -----------------------------------
 
     def _begin_transaction(self) -> None:
-        core = self._core
-        core._run_sync(core._plan_begin_transaction())
+        self._blocking.begin_transaction()
 
     def _end_transaction(self, disposition: int = C.SCARD_LEAVE_CARD) -> None:
-        core = self._core
-        core._run_sync(core._plan_end_transaction(disposition))
+        self._blocking.end_transaction(disposition)
 
     # -- observers ----------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aioscard._context import with_context_sync
+from aioscard._blocking import with_context
 from aioscard.exceptions import ServiceUnavailableException
 from aioscard.native import PCSCAPI
 
@@ -32,7 +32,7 @@ def readers(groups: Sequence[str] | str | None = None) -> list[PCSCReader]:
         return api.list_readers(context, wanted)
 
     try:
-        names = with_context_sync(job)
+        names = with_context(job)
     except ServiceUnavailableException as error:
         raise service_error(error) from error
     return [PCSCReader(name) for name in names]
@@ -49,7 +49,7 @@ def readergroups() -> list[str]:
         return api.list_reader_groups(context)
 
     try:
-        return with_context_sync(job)
+        return with_context(job)
     except ServiceUnavailableException as error:
         raise service_error(error) from error
 

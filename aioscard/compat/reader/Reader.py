@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aioscard._context import with_context_sync
+from aioscard._blocking import with_context
 from aioscard.native import PCSCAPI
 
 from ..CardConnection import CardConnection
@@ -50,7 +50,7 @@ class Reader:
         def job(api: PCSCAPI, context: int) -> None:
             api.add_reader_to_group(context, self.name, groupname)
 
-        with_context_sync(job)
+        with_context(job)
 
     def removefromreadergroup(self, groupname: str) -> None:
         """Remove this reader from ``groupname`` (SCardRemoveReaderFromGroup).
@@ -62,4 +62,4 @@ class Reader:
         def job(api: PCSCAPI, context: int) -> None:
             api.remove_reader_from_group(context, self.name, groupname)
 
-        with_context_sync(job)
+        with_context(job)
