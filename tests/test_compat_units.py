@@ -14,7 +14,7 @@ import subprocess
 import sys
 import textwrap
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +25,9 @@ from hypothesis import strategies as st
 import aioscard.compat
 import aioscard.exceptions
 import aioscard.sw
-from aioscard.native import CardStatus, ReaderState, set_pcsc
 from aioscard.native import constants as C
+
+from ._fakepcsc import FakePCSC, installed
 
 aioscard.compat.install_as_smartcard()
 
@@ -401,108 +402,72 @@ def test_connection_arguments_are_checked_before_any_pcsc_call() -> None:
 # -- scard over a fake native layer -----------------------------------------------------
 
 
-class FakePCSC:
-    """Implements the native Protocol's methods the scard tests reach."""
-
-    def __init__(self) -> None:
-        self.readers: list[str] = ["Fake Reader 00 00"]
-        self.fail: dict[str, aioscard.exceptions.SmartcardException] = {}
-
-    def _maybe_fail(self, name: str) -> None:
-        if name in self.fail:
-            raise self.fail[name]
-
-    def establish_context(self, scope: int = 0) -> int:
-        self._maybe_fail("establish_context")
-        return 7
-
-    def release_context(self, context: int) -> None:
-        self._maybe_fail("release_context")
-
-    def is_valid_context(self, context: int) -> bool:
-        return context == 7
-
-    def list_readers(self, context: int, groups: Sequence[str] | None = None) -> list[str]:
-        self._maybe_fail("list_readers")
-        return list(self.readers)
-
-    def get_status_change(
-        self, context: int, timeout_ms: int, states: Sequence[ReaderState]
-    ) -> list[ReaderState]:
-        self._maybe_fail("get_status_change")
-        return [
-            ReaderState(s.reader, s.current_state, C.SCARD_STATE_PRESENT | 0x10000, b"\x3b\x00")
-            for s in states
-        ]
-
-    def connect(
-        self, context: int, reader: str, share_mode: int, protocols: int
-    ) -> tuple[int, int]:
-        self._maybe_fail("connect")
-        return 99, C.SCARD_PROTOCOL_T1
-
-    def status(self, handle: int) -> CardStatus:
-        return CardStatus(self.readers[0], C.SCARD_SPECIFIC, C.SCARD_PROTOCOL_T1, b"\x3b\x00")
-
-    def transmit(self, handle: int, protocol: int, command: bytes) -> bytes:
-        self._maybe_fail("transmit")
-        return b"\x01\x02\x90\x00"
-
-    def add_reader_to_group(self, context: int, reader: str, group: str) -> None:
-        raise aioscard.exceptions.UnsupportedFeatureException("SCardAddReaderToGroup is missing")
+READER = "Fake Reader 00 00"
 
 
 @pytest.fixture
 def fake_pcsc() -> Iterator[FakePCSC]:
-    fake = FakePCSC()
-    previous = set_pcsc(fake)  # type: ignore[arg-type]
-    try:
+    fake = FakePCSC(readers=[READER])
+    fake.insert(READER, b"\x3b\x00")
+    fake.respond = lambda command: b"\x01\x02\x90\x00"
+    with installed(fake):
         yield fake
-    finally:
-        set_pcsc(previous)
 
 
 def test_scard_returns_pyscard_tuples(fake_pcsc: FakePCSC) -> None:
     scard = smartcard.scard
-    assert scard.SCardEstablishContext(scard.SCARD_SCOPE_USER) == (scard.SCARD_S_SUCCESS, 7)
-    assert scard.SCardIsValidContext(7) == scard.SCARD_S_SUCCESS
-    assert scard.SCardIsValidContext(8) == scard.SCARD_E_INVALID_HANDLE
-    assert scard.SCardListReaders(7, []) == (0, ["Fake Reader 00 00"])
-    hresult, states = scard.SCardGetStatusChange(7, 0, [("Fake Reader 00 00", 0)])
+    hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    assert hresult == scard.SCARD_S_SUCCESS
+    assert context in fake_pcsc.contexts
+    assert scard.SCardIsValidContext(context) == scard.SCARD_S_SUCCESS
+    assert scard.SCardIsValidContext(context + 1) == scard.SCARD_E_INVALID_HANDLE
+    assert scard.SCardListReaders(context, []) == (0, [READER])
+    hresult, states = scard.SCardGetStatusChange(context, 0, [(READER, 0)])
     assert hresult == 0
     reader, event_state, atr = states[0]
     assert event_state & scard.SCARD_STATE_PRESENT
     assert atr == [0x3B, 0x00]
-    # A result goes back in as it is.
-    assert scard.SCardGetStatusChange(7, 0, states)[0] == 0
-    assert scard.SCardConnect(7, reader, scard.SCARD_SHARE_SHARED, scard.SCARD_PROTOCOL_Tx) == (
-        0,
-        99,
-        scard.SCARD_PROTOCOL_T1,
+    # A result goes back in as it is: the card swapped since, the counter tells.
+    fake_pcsc.swap(READER, b"\x3b\x00")
+    hresult, states = scard.SCardGetStatusChange(context, 0, states)
+    assert hresult == 0
+    assert states[0][1] >> 16 == (event_state >> 16) + 2
+    hresult, handle, protocol = scard.SCardConnect(
+        context, reader, scard.SCARD_SHARE_SHARED, scard.SCARD_PROTOCOL_Tx
     )
-    assert scard.SCardStatus(99) == (0, reader, C.SCARD_SPECIFIC, C.SCARD_PROTOCOL_T1, [0x3B, 0])
-    assert scard.SCardTransmit(99, scard.SCARD_PCI_T1, [0, 0xB0, 0, 0, 2]) == (
+    assert (hresult, protocol) == (0, scard.SCARD_PROTOCOL_T1)
+    assert handle in fake_pcsc.handles
+    assert scard.SCardStatus(handle) == (
+        0,
+        reader,
+        C.SCARD_SPECIFIC,
+        C.SCARD_PROTOCOL_T1,
+        [0x3B, 0],
+    )
+    assert scard.SCardTransmit(handle, scard.SCARD_PCI_T1, [0, 0xB0, 0, 0, 2]) == (
         0,
         [1, 2, 0x90, 0x00],
     )
-    assert scard.SCardReleaseContext(7) == 0
+    assert scard.SCardReleaseContext(context) == 0
+    assert context not in fake_pcsc.contexts
 
 
 def test_scard_failures_are_codes_and_empty_outputs(fake_pcsc: FakePCSC) -> None:
     scard = smartcard.scard
     from aioscard.native import error_for
 
+    _, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
     fake_pcsc.fail["connect"] = error_for(scard.SCARD_E_NO_SMARTCARD, "SCardConnect")
-    assert scard.SCardConnect(7, "R", scard.SCARD_SHARE_SHARED, 3) == (
+    assert scard.SCardConnect(context, "R", scard.SCARD_SHARE_SHARED, 3) == (
         scard.SCARD_E_NO_SMARTCARD,
         0,
         0,
     )
     fake_pcsc.fail["establish_context"] = error_for(scard.SCARD_E_NO_SERVICE, "x")
     assert scard.SCardEstablishContext(scard.SCARD_SCOPE_USER) == (scard.SCARD_E_NO_SERVICE, 0)
-    fake_pcsc.readers = []
-    assert scard.SCardListReaders(7, []) == (scard.SCARD_E_NO_READERS_AVAILABLE, [])
-    assert scard.SCardAddReaderToGroup(7, "R", "G") == scard.SCARD_E_UNSUPPORTED_FEATURE
+    fake_pcsc.drop_reader(READER)
+    assert scard.SCardListReaders(context, []) == (scard.SCARD_E_NO_READERS_AVAILABLE, [])
+    assert scard.SCardAddReaderToGroup(context, "R", "G") == scard.SCARD_E_UNSUPPORTED_FEATURE
     with pytest.raises(TypeError):
         scard.SCardTransmit(99, scard.SCARD_PCI_T1, "00B0")  # type: ignore[arg-type]
 

@@ -1,36 +1,21 @@
 """The watcher's logic against a fake PC/SC layer (no pcscd): event counters, PnP,
 losing and regaining the service, cancel races, polling, overflow catch-up.
 
-The fake implements :class:`aioscard.native.PCSCAPI` and behaves as pcsc-lite
-does where it matters: SCardGetStatusChange blocks until a reader differs from
-the caller's ``current_state`` (presence bits or the event counter in the upper
-16 bits), the PnP entry fires when the number of readers changes during the
-call, an unknown reader name fails the call up front, and SCardCancel only
-stops a wait that is in progress.
+The fake (``tests/_fakepcsc.py``) implements :class:`aioscard.native.PCSCAPI`
+and behaves as pcsc-lite does where the watcher looks.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 
 import anyio
 import pytest
 
 from aioscard import Card, CardRequest, CardRequestTimeoutException, Reader
-from aioscard.exceptions import (
-    CancelledException,
-    CardConnectionException,
-    InvalidHandleException,
-    InvalidReaderException,
-    ServiceUnavailableException,
-    TimeoutException,
-    UnsupportedFeatureException,
-)
 from aioscard.monitor import (
     CardInserted,
     CardRemoved,
@@ -46,220 +31,10 @@ from aioscard.monitor import (
     get_watcher,
 )
 from aioscard.monitor import _watcher as watcher_module
-from aioscard.native import PCSCAPI, CardStatus, ReaderState, set_pcsc
 from aioscard.native import constants as C
 
+from ._fakepcsc import ATR_A, ATR_B, FakePCSC, as_api, installed
 from ._support import end_idle_watcher
-
-ATR_A = bytes.fromhex("3B880161696F736361726489")
-ATR_B = bytes.fromhex("3B0861696F7363617264")
-PNP = C.PNP_NOTIFICATION
-
-
-class FakePCSC:
-    """A scripted PC/SC service (see the module docstring)."""
-
-    def __init__(self, readers: Sequence[str] = ("R0", "R1")) -> None:
-        self.cond = threading.Condition()
-        self.alive = True
-        self.generation = 0  # contexts of an earlier "daemon" stay dead, as after a restart
-        self.readers: dict[str, tuple[int, bytes | None]] = {name: (0, None) for name in readers}
-        self.contexts: dict[int, int] = {}
-        self.waiting: set[int] = set()
-        self.cancelled: set[int] = set()
-        self.pnp_supported = True
-        self.stale_listing: list[str] | None = None
-        self.establish_attempts = 0
-        self.waits: list[tuple[int, int]] = []  # (timeout_ms, number of states)
-        self._ids = itertools.count(0x1000)
-
-    # -- scripting (test side) -----------------------------------------------------------
-
-    def _set(self, name: str, step: int, atr: bytes | None) -> None:
-        with self.cond:
-            count = self.readers[name][0]
-            self.readers[name] = ((count + step) & 0xFFFF, atr)
-            self.cond.notify_all()
-
-    def insert(self, name: str, atr: bytes = ATR_A) -> None:
-        self._set(name, 1, atr)
-
-    def remove(self, name: str) -> None:
-        self._set(name, 1, None)
-
-    def swap(self, name: str, atr: bytes = ATR_A) -> None:
-        """Pull the card and put one back before anyone looks: only the counter tells."""
-        self._set(name, 2, atr)
-
-    def add_reader(self, name: str) -> None:
-        with self.cond:
-            self.readers[name] = (0, None)
-            self.cond.notify_all()
-
-    def drop_reader(self, name: str) -> None:
-        with self.cond:
-            del self.readers[name]
-            self.cond.notify_all()
-
-    def kill(self) -> None:
-        with self.cond:
-            self.alive = False
-            self.generation += 1
-            self.cond.notify_all()
-
-    def revive(self) -> None:
-        with self.cond:
-            self.alive = True
-
-    @property
-    def open_contexts(self) -> int:
-        with self.cond:
-            return len(self.contexts)
-
-    # -- PCSCAPI -----------------------------------------------------------------------------
-
-    def _check(self, context: int) -> None:
-        if not self.alive:
-            raise ServiceUnavailableException("fake pcscd is down", 0x8010001D)
-        if self.contexts.get(context) != self.generation:
-            raise InvalidHandleException("stale context", 0x80100003)
-
-    def establish_context(self, scope: int = 0) -> int:
-        with self.cond:
-            self.establish_attempts += 1
-            if not self.alive:
-                raise ServiceUnavailableException("fake pcscd is down", 0x8010001D)
-            context = next(self._ids)
-            self.contexts[context] = self.generation
-            return context
-
-    def release_context(self, context: int) -> None:
-        with self.cond:
-            self.contexts.pop(context, None)
-
-    def is_valid_context(self, context: int) -> bool:
-        return context in self.contexts
-
-    def list_readers(self, context: int, groups: Sequence[str] | None = None) -> list[str]:
-        with self.cond:
-            self._check(context)
-            if self.stale_listing is not None:
-                stale, self.stale_listing = self.stale_listing, None
-                return stale
-            return list(self.readers)
-
-    def list_reader_groups(self, context: int) -> list[str]:
-        return ["SCard$DefaultReaders"]
-
-    def _look(self, states: Sequence[ReaderState], count_at_start: int) -> list[ReaderState] | None:
-        result, changed = [], False
-        for state in states:
-            current = state.current_state
-            if state.reader == PNP:
-                event = 0 if self.pnp_supported else C.SCARD_STATE_UNKNOWN
-                if self.pnp_supported and len(self.readers) != count_at_start:
-                    event |= C.SCARD_STATE_CHANGED
-                    changed = True
-                result.append(ReaderState(PNP, current, event))
-                continue
-            if state.reader not in self.readers:
-                event = C.SCARD_STATE_UNKNOWN | C.SCARD_STATE_UNAVAILABLE
-                if not current & C.SCARD_STATE_UNKNOWN:
-                    event |= C.SCARD_STATE_CHANGED
-                    changed = True
-                result.append(ReaderState(state.reader, current, event))
-                continue
-            count, atr = self.readers[state.reader]
-            presence = C.SCARD_STATE_PRESENT if atr else C.SCARD_STATE_EMPTY
-            event = (count << 16) | presence
-            counted = current & 0xFFFF0000
-            if (
-                current == C.SCARD_STATE_UNAWARE
-                or (counted and counted >> 16 != count)
-                or current & (C.SCARD_STATE_PRESENT | C.SCARD_STATE_EMPTY) != presence
-            ):
-                event |= C.SCARD_STATE_CHANGED
-                changed = True
-            result.append(ReaderState(state.reader, current, event, atr or b""))
-        return result if changed else None
-
-    def get_status_change(
-        self, context: int, timeout_ms: int, states: Sequence[ReaderState]
-    ) -> list[ReaderState]:
-        with self.cond:
-            self._check(context)
-            self.waits.append((timeout_ms, len(states)))
-            if len(states) > 16:
-                raise CardConnectionException("too many reader states", 0x80100004)
-            for state in states:
-                if state.reader != PNP and state.reader not in self.readers:
-                    raise InvalidReaderException("unknown reader", 0x80100009)
-            count_at_start = len(self.readers)
-            deadline = None if timeout_ms == C.INFINITE else time.monotonic() + timeout_ms / 1000
-            while True:
-                result = self._look(states, count_at_start)
-                if result is not None:
-                    return result
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise TimeoutException("timeout", 0x8010000A)
-                self.waiting.add(context)
-                try:
-                    self.cond.wait(remaining)
-                finally:
-                    self.waiting.discard(context)
-                if context in self.cancelled:
-                    self.cancelled.discard(context)
-                    raise CancelledException("cancelled", 0x80100002)
-                if not self.alive or self.contexts.get(context) != self.generation:
-                    raise CardConnectionException("RPC transport error", 0x80100013)
-
-    def cancel(self, context: int) -> None:
-        with self.cond:
-            if context in self.waiting:  # like pcsc-lite: only a wait in progress
-                self.cancelled.add(context)
-                self.cond.notify_all()
-
-    def _unsupported(self, *args: Any, **kwargs: Any) -> Any:
-        raise UnsupportedFeatureException("not in the fake")
-
-    def connect(
-        self, context: int, reader: str, share_mode: int, protocols: int
-    ) -> tuple[int, int]:
-        return self._unsupported()  # type: ignore[no-any-return]
-
-    def reconnect(self, handle: int, share_mode: int, protocols: int, initialization: int) -> int:
-        return self._unsupported()  # type: ignore[no-any-return]
-
-    def disconnect(self, handle: int, disposition: int) -> None:
-        self._unsupported()
-
-    def begin_transaction(self, handle: int) -> None:
-        self._unsupported()
-
-    def end_transaction(self, handle: int, disposition: int) -> None:
-        self._unsupported()
-
-    def status(self, handle: int) -> CardStatus:
-        return self._unsupported()  # type: ignore[no-any-return]
-
-    def transmit(self, handle: int, protocol: int, command: bytes) -> bytes:
-        return self._unsupported()  # type: ignore[no-any-return]
-
-    def control(self, handle: int, code: int, data: bytes = b"", max_response: int = 0) -> bytes:
-        return self._unsupported()  # type: ignore[no-any-return]
-
-    def get_attrib(self, handle: int, attr_id: int) -> bytes:
-        return self._unsupported()  # type: ignore[no-any-return]
-
-    def set_attrib(self, handle: int, attr_id: int, value: bytes) -> None:
-        self._unsupported()
-
-    def add_reader_to_group(self, context: int, reader: str, group: str) -> None:
-        self._unsupported()
-
-    def remove_reader_from_group(self, context: int, reader: str, group: str) -> None:
-        self._unsupported()
 
 
 class Collector:
@@ -283,10 +58,6 @@ class Collector:
 @pytest.fixture
 def fake() -> FakePCSC:
     return FakePCSC()
-
-
-def as_api(fake: FakePCSC) -> PCSCAPI:
-    return fake  # checked by mypy: the fake implements the whole Protocol
 
 
 @pytest.fixture
@@ -576,12 +347,11 @@ def test_stopping_while_the_service_is_away_is_prompt(fake: FakePCSC, watcher: W
 @pytest.fixture
 def global_fake(fake: FakePCSC) -> Iterator[FakePCSC]:
     assert not get_watcher().running
-    previous = set_pcsc(fake)
-    try:
-        yield fake
-    finally:
-        wait_until(lambda: not get_watcher().running)
-        set_pcsc(previous)
+    with installed(fake):
+        try:
+            yield fake
+        finally:
+            wait_until(lambda: not get_watcher().running)
 
 
 @pytest.mark.anyio
