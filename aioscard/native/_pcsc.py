@@ -131,7 +131,8 @@ class PCSCLibrary:
 
     def _pci(self, protocol: int) -> Any:
         pci = self._pci_cache.get(protocol)
-        if pci is None:
+        # True would find the entry of 1 in the cache: a bool is no protocol.
+        if pci is None or type(protocol) is not int:
             _dword(protocol, "protocol")
             # The library's g_rgSCardT*Pci globals cannot be read in ABI mode: build our own.
             with self._pci_lock:
@@ -393,6 +394,10 @@ class PCSCLibrary:
                 SCARD_S_SUCCESS on pcsc-lite).
             CardRemovedException, NotTransactedException, ...: as PC/SC reports.
         """
+        if type(command) is not bytes:
+            # len() of a wider buffer (array('H')) is not its byte count: it would
+            # send a truncated command.
+            _buffer(command, "command")
         buffer, length = self._recv_buffer()
         length[0] = _RECV_SIZE
         try:
