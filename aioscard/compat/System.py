@@ -55,5 +55,5 @@ def readergroups() -> list[str]:
 
 
 def listReaders() -> list[str]:
-    """The names of all readers (pyscard's legacy form of :func:`readers`)."""
+    """The names of all readers (pyscard's legacy form of ``readers()``)."""
     return [str(reader) for reader in readers()]

@@ -9,8 +9,9 @@
 - Checks every internal link of the built HTML pages (files and anchors).
 
 A public module is any module of the ``aioscard`` package whose dotted name has
-no component starting with ``_``, except ``aioscard.compat`` (pyscard's own
-names, documented by pyscard; the shim's guide lists where it differs).  Its
+no component starting with ``_``, except the submodules of ``aioscard.compat``
+(pyscard's own modules, documented by pyscard; the shim's guide lists where it
+differs).  Its
 public names are its ``__all__``, or, without one, the names it defines that
 do not start with ``_``.
 """
@@ -38,6 +39,7 @@ from docutils.statemachine import StringList
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
+from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
@@ -46,9 +48,10 @@ from sphinx.util.nodes import nested_parse_with_titles
 logger = logging.getLogger(__name__)
 
 PACKAGE = "aioscard"
-#: Public subpackages left out of the API reference, with the reason shown to readers.
-EXCLUDED = {
-    "aioscard.compat": "pyscard's own names; pyscard's documentation is their reference",
+#: Public modules whose submodules are left out of the API reference, with the reason.
+SUBMODULES_EXCLUDED = {
+    "aioscard.compat": "pyscard's own modules and names; pyscard's documentation is their "
+    "reference, and the shim's guide lists where it differs",
 }
 API_DIR = "reference/api"
 #: Modules whose constants need no doc comment each, with the reason.
@@ -71,7 +74,7 @@ def public_modules() -> list[str]:
         parts = info.name.split(".")
         if any(part.startswith("_") for part in parts[1:]):
             continue
-        if any(info.name == ex or info.name.startswith(ex + ".") for ex in EXCLUDED):
+        if any(info.name.startswith(ex + ".") for ex in SUBMODULES_EXCLUDED):
             continue
         names.append(info.name)
     return sorted(names)
@@ -250,11 +253,20 @@ def register_aliases(app: Sphinx, env: BuildEnvironment) -> None:
     domain = env.domains["py"]
     objects = domain.objects
     homes: dict[str, str] = _STATE["homes"]
+    members: dict[str, list[str]] = {}
+    for fullname in list(objects):
+        owner = fullname.rpartition(".")[0]
+        members.setdefault(owner, []).append(fullname)
     for name, target in homes.items():
-        if name in objects or target not in objects:
+        if name == target or target not in objects:
             continue
-        entry = objects[target]
-        objects[name] = entry._replace(aliased=True)
+        if name not in objects:
+            objects[name] = objects[target]._replace(aliased=True)
+        # The members too: aioscard.CardConnection.transmit, as the class is exported.
+        for member in members.get(target, []):
+            alias = name + member[len(target) :]
+            if alias not in objects:
+                objects[alias] = objects[member]._replace(aliased=True)
 
 
 def check_reference(app: Sphinx, env: BuildEnvironment) -> None:
@@ -380,24 +392,25 @@ class CLIDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         parser = _build_parser()
         lines: list[str] = []
-        lines += self._parser_section(parser, "aioscard", "cli-aioscard", top=True)
+        lines += self._parser_section(parser, "aioscard", top=True)
         for name, help_text, sub in _subparsers(parser):
-            lines += self._parser_section(sub, f"aioscard {name}", f"cli-{name}", summary=help_text)
+            lines += self._parser_section(sub, f"aioscard {name}", summary=help_text)
         container = nodes.section()
+        # The commands' sections join the page's own (MyST places them there, not in
+        # the container); _CLILabels names them.
         nested_parse_with_titles(self.state, StringList(lines, "<aioscard-cli>"), container)
-        return list(container.children)
+        return [*container.children, _cli_marker()]
 
     def _parser_section(
         self,
         parser: argparse.ArgumentParser,
         title: str,
-        label: str,
         *,
         top: bool = False,
         summary: str = "",
     ) -> list[str]:
         heading = f"``{title}``"
-        lines = [f".. _{label}:", "", heading, "-" * (len(heading) + 2), ""]
+        lines = [heading, "-" * (len(heading) + 2), ""]
         if summary:
             lines += [_rst_escape(summary[0].upper() + summary[1:]) + ".", ""]
         lines += ["::", ""]
@@ -421,6 +434,32 @@ class CLIDirective(SphinxDirective):
             lines += ["   " + line for line in examples.strip().splitlines()]
             lines.append("")
         return lines
+
+
+class _cli_marker(nodes.Invisible, nodes.Element):
+    """Left by ``{aioscard-cli}`` on its page for :class:`_CLILabels`."""
+
+
+class _CLILabels(SphinxTransform):
+    """Name each command's section ``cli-<command>``: {ref}`cli-send` links ``aioscard send``."""
+
+    default_priority = 200
+
+    def apply(self, **kwargs: Any) -> None:
+        markers = list(self.document.findall(_cli_marker))
+        if not markers:
+            return
+        for marker in markers:
+            marker.parent.remove(marker)
+        for section in self.document.findall(nodes.section):
+            words = section[0].astext().split()
+            if not words or words[0] != "aioscard" or len(words) > 2:
+                continue
+            label = "cli-" + (words[1] if len(words) == 2 else "aioscard")
+            if label not in section["names"]:
+                section["names"].append(label)
+                section["ids"].append(label)
+                self.document.note_explicit_target(section)
 
 
 class ExitCodesDirective(SphinxDirective):
@@ -640,6 +679,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     _napoleon_without_inline_types(app)
     app.connect("autodoc-process-bases", public_bases)
     app.add_post_transform(_PlainBuiltins)
+    app.add_transform(_CLILabels)
+    app.add_node(_cli_marker)
     app.connect("builder-inited", write_api_pages)
     app.connect("env-check-consistency", check_reference)
     app.connect("env-updated", lambda app, env: register_aliases(app, env) or [])
