@@ -697,7 +697,7 @@ class CardConnection(Observable):
 
         Raises:
             TypeError: ``fn`` is not callable (before anything is queued).
-            Whatever ``fn`` raises, with its traceback.
+            Exception: whatever ``fn`` raises, with its traceback.
 
         Cancellation (asyncio and trio): the awaiting task resumes at once with
         its cancellation.  A dialogue that has not started is dropped: nothing
@@ -747,10 +747,10 @@ class CardConnection(Observable):
 
         Raises:
             TypeError, ValueError: ``apdus`` is not a sequence of APDUs (a bad
-            item is named by its index), ``accept`` is neither a function nor a
-            collection of status words 0..0xFFFF, or ``protocol`` is bad -- all
-            before anything is sent.
-            CardConnectionException and the rest, as :meth:`transmit`.
+                item is named by its index), ``accept`` is neither a function nor
+                a collection of status words 0..0xFFFF, or ``protocol`` is bad --
+                all before anything is sent.
+            CardConnectionException: and the rest, as :meth:`transmit`.
 
         Cancellation (asyncio and trio): the task resumes at once.  The batch
         stops before its next command (see :meth:`run_sync`): the commands sent

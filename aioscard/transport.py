@@ -66,7 +66,7 @@ class TransportOptions:
     that the last response is returned as it is, status word included.
     ``chain_limit``: send a command with more data bytes than this (1..65535)
     as a chain of commands (CLA bit b5); ``None``, the default, sends every
-    command as it is.  :meth:`aioscard.iso7816.CardCapabilities.transport_options`
+    command as it is.  ``aioscard.iso7816.CardCapabilities.transport_options()``
     derives it from what the card declares.
 
     Raises:
@@ -211,7 +211,7 @@ def exchange(send: Send, command: bytes, options: TransportOptions) -> bytes:
             cannot be read (see :func:`aioscard.apdu.parse_apdu`) or its class
             byte cannot be chained.
         InvalidResponseException: ``send`` returned fewer than 2 bytes.
-        Whatever ``send`` raises, unchanged.
+        Exception: whatever ``send`` raises, unchanged.
     """
     if options.chain_limit is not None:
         *head, command = _chain(command, options.chain_limit)

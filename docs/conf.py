@@ -53,6 +53,8 @@ nitpick_ignore_regex = [
     # Private names in public signatures (a private base, a TypeVar, a returned helper
     # object) are shown, not linked.
     (r"py:.*", r"aioscard(\.\w+)*\._\w+(\.\w+)*"),
+    # Type variables (T, Ts, R) in generic signatures.
+    (r"py:class", r"[A-Z][a-z]?"),
     # Names the standard library documents under their bare name.
     (r"py:.*", r"(Self|ExceptionGroup|BaseExceptionGroup|Ellipsis|EllipsisType|NoneType)"),
 ]

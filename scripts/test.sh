@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh --test
 echo "== ruff" >&2
-.venv/bin/ruff check aioscard tests examples benchmarks docs
-.venv/bin/ruff format --check aioscard tests examples benchmarks docs
+.venv/bin/ruff check aioscard tests examples benchmarks docs/conf.py docs/_ext
+.venv/bin/ruff format --check aioscard tests examples benchmarks docs/conf.py docs/_ext
 echo "== mypy --strict" >&2
 .venv/bin/mypy --strict aioscard tests examples
 echo "== docs" >&2
