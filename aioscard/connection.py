@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -39,6 +40,7 @@ from . import exceptions as exc
 from ._blocking import BlockingConnection, Dialogue, run_dialogue
 from ._context import Context
 from .apdu import Response, coerce_apdu, coerce_bytes
+from .channel import LogicalChannel, open_channel
 from .native import CardStatus
 from .native import constants as C
 from .observer import CardConnectionEvent, Observable
@@ -764,6 +766,21 @@ class CardConnection(Observable):
         if not commands:
             return []
         return await self.run_sync(_run_batch, commands, protocol, accepted)
+
+    # -- logical channels ---------------------------------------------------------
+
+    def channel(self, number: int | None = None) -> AbstractAsyncContextManager[LogicalChannel]:
+        """``async with connection.channel() as channel:`` -- a logical channel for the block.
+
+        MANAGE CHANNEL opens it (the card picks the number, or ``number``
+        1..19) and closes it when the block ends, also on error or
+        cancellation.  See :mod:`aioscard.channel`.
+
+        Raises:
+            TypeError, ValueError: a bad ``number`` (before anything is sent).
+            SWException: the card refused to open a channel.
+        """
+        return open_channel(self, number)
 
     # -- synchronous accessors (no I/O) ---------------------------------------------
 

@@ -9,15 +9,34 @@ pending GET RESPONSE data) is cleared at every power-on and reset.
 Command (hex)                     Answer
 ================================  ====================================================
 ``00 A4 04 00 Lc AID [Le]``       SELECT by AID: ``90 00`` for :data:`DEMO_AID`
-                                  (P2 00 or 0C), ``6A 82`` for any other AID
+                                  (P2 00 or 0C), which is the MF; the file system's
+                                  DFs by full or partial (5+ bytes) name, first (P2
+                                  b2-b1 00) or next (10) occurrence, with the FCI
+                                  when Le is present; ``6A 82`` for any other AID
 ``00 A4 04 00``                   SELECT with no data: the default application, ``90 00``
-``00 A4 00 00 02 FID``            SELECT FILE by FID (P1 00 or 02, P2 00 or 0C):
-                                  ``3F 00`` (MF), ``2F 00`` (EF.DIR), ``E1 01``
-                                  (64 bytes ``00 01 .. 3F``); ``6A 82`` otherwise
-``00 B0 P1 P2 Le``                READ BINARY at offset P1P2 (P1 < 80) of the selected EF:
-                                  the bytes + ``90 00`` (``62 82`` if the file ends
+``00 A4 00 00 02 FID``            SELECT FILE by FID (P1 00 any file, 01 child DF, 02
+                                  child EF; 03 parent DF; 08/09 path from the MF/the
+                                  current DF): ``3F 00`` (MF), ``2F 00`` (EF.DIR),
+                                  ``E1 01`` (64 bytes ``00 01 .. 3F``) and the file
+                                  system of :mod:`~aioscard.testing._demo_fs`; ``6A 82``
+                                  otherwise.  With Le: the FCI (P2 00), FCP (04) or FMD
+                                  (08) as BER-TLV; P2 0C: none
+``00 B0 P1 P2 Le``                READ BINARY at offset P1P2 (P1 < 80) of the selected EF,
+                                  or of short EF P1 & 1F at offset P2 (P1 >= 80): the
+                                  bytes + ``90 00`` (``62 82`` if the file ends
                                   before an explicit Le); ``6B 00`` at or beyond the
-                                  end; ``69 86`` with no EF selected
+                                  end; ``69 86`` with no EF selected; ``69 81`` for a
+                                  record EF
+``00 D6 P1 P2 Lc data``           UPDATE BINARY, addressed as READ BINARY: ``90 00``;
+                                  ``69 82`` before VERIFY; ``69 85`` for read-only
+                                  files; ``6A 84`` past the end
+``00 B2 NN P2 Le``                READ RECORD NN (P2 = SFI << 3 | 4; SFI 0: the current
+                                  EF): the record + ``90 00``; ``6C xx`` for a shorter
+                                  Le; ``6A 83`` no such record
+``00 70 00 00 01``                MANAGE CHANNEL open: the card picks the lowest free
+                                  channel (1..19) and answers its number;
+``00 70 00 NN``                   ... or opens channel NN; ``00 70 80 NN`` closes it.
+                                  ``6A 81`` when none is free or NN is open/closed
 ``00 84 00 00 Le``                GET CHALLENGE: Le random bytes (Le 00 = 256) + ``90 00``
 ``00 20 00 80 Lc PIN``            VERIFY the PIN (default ASCII ``123456``; trailing
                                   ``FF`` padding is ignored): ``90 00`` and the
@@ -49,7 +68,15 @@ other INS / other CLA             ``6D 00`` / ``6E 00``; malformed lengths ``67 
 ================================  ====================================================
 
 CLA 00 selects the ISO commands, CLA 80 the proprietary ones (GET DATA works with
-both).  Over vpcd one frame carries at most 65,535 bytes, which caps ECHO at
+both).  Their logical-channel bits (channels 1..3 in b2-b1, 4..19 in the further
+interindustry coding ``4X``/``CX``) address an open channel, each with its own
+current DF and EF and its own pending GET RESPONSE data; a closed channel answers
+``68 81``, secure messaging ``68 82``.  CLA bit b5 chains commands: the links are
+answered ``90 00`` and the last one runs with all the data (``68 83`` when the chain
+changes command, ``68 84`` when chaining is off); a chained command's answer longer
+than its Le comes by GET RESPONSE.  The card's capabilities are in EF.ATR (2F01).
+
+Over vpcd one frame carries at most 65,535 bytes, which caps ECHO at
 :data:`MAX_ECHO_OVER_VPCD` data bytes; called directly, DemoCard echoes up to
 65,535.
 """
@@ -61,6 +88,13 @@ import time
 from collections.abc import Callable, Mapping
 
 from ._apdu import CommandAPDU, status
+from ._demo_fs import (
+    CHANNELS,
+    DedicatedFile,
+    ElementaryFile,
+    FileSystem,
+    control_information,
+)
 from ._errors import DropConnection
 
 __all__ = [
@@ -150,6 +184,7 @@ _CLA_ISO, _CLA_PROPRIETARY = 0x00, 0x80
 _INS_VERIFY, _INS_CHANGE, _INS_RESET_COUNTER = 0x20, 0x24, 0x2C
 _INS_GET_CHALLENGE, _INS_SELECT, _INS_READ_BINARY = 0x84, 0xA4, 0xB0
 _INS_GET_RESPONSE, _INS_GET_DATA = 0xC0, 0xCA
+_INS_UPDATE_BINARY, _INS_READ_RECORD, _INS_MANAGE_CHANNEL = 0xD6, 0xB2, 0x70
 _INS_ECHO, _INS_LONG_RESPONSE, _INS_EXACT_LENGTH = 0xEE, 0xE0, 0xE6
 _INS_DELAY, _INS_DROP = 0xDD, 0xDF
 _PIN_REFERENCE = 0x80
@@ -165,6 +200,16 @@ _SW_NOT_FOUND = status(0x6A82)
 _SW_WRONG_P1P2 = status(0x6A86)
 _SW_NO_REFERENCE = status(0x6A88)
 _SW_WRONG_OFFSET = status(0x6B00)
+_SW_CHANNEL_NOT_SUPPORTED = status(0x6881)
+_SW_SM_NOT_SUPPORTED = status(0x6882)
+_SW_LAST_OF_CHAIN_EXPECTED = status(0x6883)
+_SW_CHAINING_NOT_SUPPORTED = status(0x6884)
+_SW_INCOMPATIBLE_FILE = status(0x6981)
+_SW_SECURITY_NOT_SATISFIED = status(0x6982)
+_SW_NOT_SUPPORTED = status(0x6A81)
+_SW_RECORD_NOT_FOUND = status(0x6A83)
+_SW_NO_SPACE = status(0x6A84)
+_TEMPLATES = {0x00: 0x6F, 0x04: 0x62, 0x08: 0x64}  # SELECT P2 b4-b3 -> FCI, FCP, FMD
 _SW_UNKNOWN_INS = status(0x6D00)
 _SW_UNKNOWN_CLA = status(0x6E00)
 _PIN_LENGTHS = range(4, 9)
@@ -176,6 +221,32 @@ def _tries_left(tries: int) -> bytes:
 
 def _strip_padding(pin: bytes) -> bytes:
     return pin.rstrip(b"\xff")
+
+
+def _decode_class(cla: int) -> tuple[int, int, bool, bool] | None:
+    """``(00 or 80, channel, chained, secure messaging)`` of a class byte, or None if invalid."""
+    if cla == 0xFF:
+        return None
+    base = cla & 0x80
+    if cla & 0x40:  # further interindustry coding: channels 4..19
+        return base, 4 + (cla & 0x0F), bool(cla & 0x10), bool(cla & 0x20)
+    if cla & 0x20:
+        return None  # b7-b6 = 01: reserved
+    return base, cla & 0x03, bool(cla & 0x10), bool(cla & 0x0C)
+
+
+class _Channel:
+    """What a logical channel remembers: current DF and EF, the last search by name,
+    pending GET RESPONSE data and a chain being received."""
+
+    __slots__ = ("chain", "df", "ef", "pending", "search")
+
+    def __init__(self, df: DedicatedFile, ef: ElementaryFile | None = None) -> None:
+        self.df = df
+        self.ef = ef
+        self.pending = b""
+        self.search: tuple[bytes, int] | None = None
+        self.chain: tuple[tuple[int, int, int, int], bytearray] | None = None
 
 
 class DemoCard:
@@ -199,6 +270,9 @@ class DemoCard:
         puk: bytes = DEFAULT_PUK,
         tries: int = PIN_TRIES,
         aids: tuple[bytes, ...] = (DEMO_AID,),
+        chaining: bool = True,
+        extended_length: bool = True,
+        channels: int = CHANNELS,
     ) -> None:
         if len(pin) not in _PIN_LENGTHS:
             raise ValueError(f"pin must be 4..8 bytes, got {len(pin)}")
@@ -206,6 +280,8 @@ class DemoCard:
             raise ValueError(f"puk must be 8 bytes, got {len(puk)}")
         if not 1 <= tries <= 15:
             raise ValueError(f"tries must be in 1..15, got {tries}")
+        if not 1 <= channels <= CHANNELS:
+            raise ValueError(f"channels must be in 1..{CHANNELS}, got {channels}")
         self.pin = bytes(pin)
         self.puk = bytes(puk)
         self.tries = tries
@@ -213,8 +289,14 @@ class DemoCard:
         self.pin_tries_left = tries
         self.puk_tries_left = tries
         self.verified = False
-        self.selected_file: int | None = None
-        self._pending = b""
+        self.chaining = chaining
+        self.extended_length = extended_length
+        self.channels = channels
+        self.files = FileSystem(
+            dict(DEMO_FILES), chaining=chaining, extended=extended_length, channels=channels
+        )
+        self._open: dict[int, _Channel] = {0: _Channel(self.files.mf)}
+        self._channel = self._open[0]
         self._commands: dict[tuple[int, int], Callable[[CommandAPDU], bytes]] = {
             (_CLA_ISO, _INS_SELECT): self._select,
             (_CLA_ISO, _INS_READ_BINARY): self._read_binary,
@@ -224,6 +306,9 @@ class DemoCard:
             (_CLA_ISO, _INS_RESET_COUNTER): self._reset_retry_counter,
             (_CLA_ISO, _INS_GET_DATA): self._get_data,
             (_CLA_ISO, _INS_GET_RESPONSE): self._get_response,
+            (_CLA_ISO, _INS_UPDATE_BINARY): self._update_binary,
+            (_CLA_ISO, _INS_READ_RECORD): self._read_record,
+            (_CLA_ISO, _INS_MANAGE_CHANNEL): self._manage_channel,
             (_CLA_PROPRIETARY, _INS_GET_DATA): self._get_data,
             (_CLA_PROPRIETARY, _INS_ECHO): self._echo,
             (_CLA_PROPRIETARY, _INS_LONG_RESPONSE): self._long_response,
@@ -234,10 +319,22 @@ class DemoCard:
 
     def reset(self) -> None:
         """Forget the volatile state, as at power-on: no file selected, PIN not
-        verified, no pending response.  The retry counters are kept."""
+        verified, no pending response, only the basic channel open.  The retry
+        counters and the files' content are kept."""
         self.verified = False
-        self.selected_file = None
-        self._pending = b""
+        self._open = {0: _Channel(self.files.mf)}
+        self._channel = self._open[0]
+
+    @property
+    def selected_file(self) -> int | None:
+        """The FID of the basic channel's current EF, or None."""
+        ef = self._open[0].ef
+        return None if ef is None else ef.fid
+
+    @property
+    def open_channels(self) -> list[int]:
+        """The logical channels open now (0 always)."""
+        return sorted(self._open)
 
     def __call__(self, apdu: bytes, /) -> bytes:
         """Answer one command APDU with a response APDU (data + SW1 SW2).
@@ -251,54 +348,250 @@ class DemoCard:
             command = CommandAPDU.parse(apdu)
         except ValueError:
             return _SW_WRONG_LENGTH
-        if command.cla not in (_CLA_ISO, _CLA_PROPRIETARY):
+        decoded = _decode_class(command.cla)
+        if decoded is None:
             return _SW_UNKNOWN_CLA
-        run = self._commands.get((command.cla, command.ins))
+        base, number, chained, secure = decoded
+        if command.extended and not self.extended_length:
+            return _SW_WRONG_LENGTH
+        channel = self._open.get(number)
+        if channel is None:
+            return _SW_CHANNEL_NOT_SUPPORTED
+        if secure:
+            return _SW_SM_NOT_SUPPORTED
+        run = self._commands.get((base, command.ins))
         if run is None:
             return _SW_UNKNOWN_INS
+        self._channel = channel
+        command = command._replace(cla=base)
+        header = (base, command.ins, command.p1, command.p2)
+        if chained or channel.chain is not None:
+            return self._chain(channel, command, header, chained, run)
         if command.ins != _INS_GET_RESPONSE:
-            self._pending = b""
+            channel.pending = b""
         return run(command)
+
+    def _chain(
+        self,
+        channel: _Channel,
+        command: CommandAPDU,
+        header: tuple[int, int, int, int],
+        chained: bool,
+        run: Callable[[CommandAPDU], bytes],
+    ) -> bytes:
+        if not self.chaining:
+            return _SW_CHAINING_NOT_SUPPORTED
+        if channel.chain is not None and channel.chain[0] != header:
+            channel.chain = None
+            return _SW_LAST_OF_CHAIN_EXPECTED
+        if channel.chain is None:
+            channel.chain = (header, bytearray())
+        collected = channel.chain[1]
+        collected += command.data
+        if len(collected) > 0xFFFF:
+            channel.chain = None
+            return _SW_WRONG_LENGTH
+        if chained:
+            return _OK
+        channel.chain = None
+        channel.pending = b""
+        whole = command._replace(data=bytes(collected), extended=len(collected) > 255)
+        answer = run(whole)
+        data, sw = answer[:-2], answer[-2:]
+        if command.ne is not None and len(data) > command.ne and sw == _OK:
+            channel.pending = data[command.ne :]
+            return data[: command.ne] + self._more_available()
+        return answer
 
     # -- files -------------------------------------------------------------------
 
     def _select(self, command: CommandAPDU) -> bytes:
-        if command.p1 == 0x04:
-            if command.p2 not in (0x00, 0x0C):
-                return _SW_WRONG_P1P2
+        channel = self._channel
+        p1, p2 = command.p1, command.p2
+        if p2 & 0xF0 or p2 & 0x03 not in (0x00, 0x02):
+            return _SW_WRONG_P1P2
+        template = _TEMPLATES.get(p2 & 0x0C)
+        if p1 == 0x04:
             if not command.data or command.data in self.aids:
-                self.selected_file = None
+                if p2 & 0x03:
+                    return _SW_WRONG_P1P2
+                # The demo application is the MF itself, and answers no FCI (as it always has).
+                channel.df, channel.ef, channel.search = self.files.mf, None, None
                 return _OK
-            return _SW_NOT_FOUND
-        if command.p1 in (0x00, 0x02) and command.p2 in (0x00, 0x0C):
+            found = self._select_by_name(command.data, next_occurrence=bool(p2 & 0x02))
+            if found is None:
+                return _SW_NOT_FOUND
+            channel.df, channel.ef = found, None
+            return self._file_answer(found, template, command)
+        if p2 & 0x03:
+            return _SW_WRONG_P1P2
+        target: DedicatedFile | ElementaryFile | None
+        if p1 == 0x03:
+            if command.data:
+                return _SW_WRONG_LENGTH
+            target = channel.df.parent or channel.df
+        elif p1 in (0x08, 0x09):
+            if not command.data or len(command.data) % 2:
+                return _SW_WRONG_DATA
+            fids = [
+                int.from_bytes(command.data[i : i + 2], "big")
+                for i in range(0, len(command.data), 2)
+            ]
+            start = self.files.mf if p1 == 0x08 else channel.df
+            target = self.files.path(start, fids)
+        elif p1 in (0x00, 0x01, 0x02):
             if len(command.data) != 2:
                 return _SW_WRONG_DATA
             fid = int.from_bytes(command.data, "big")
-            if fid == FID_MF:
-                self.selected_file = None
-                return _OK
-            if fid in DEMO_FILES:
-                self.selected_file = fid
-                return _OK
+            if p1 == 0x00 or fid == FID_MF:
+                target = self.files.find(channel.df, fid)
+            else:
+                child = channel.df.child(fid)
+                wanted = DedicatedFile if p1 == 0x01 else ElementaryFile
+                target = child if isinstance(child, wanted) else None
+        else:
+            return _SW_WRONG_P1P2
+        if target is None:
             return _SW_NOT_FOUND
-        return _SW_WRONG_P1P2
+        if isinstance(target, DedicatedFile):
+            channel.df, channel.ef = target, None
+        else:
+            assert target.parent is not None
+            channel.df, channel.ef = target.parent, target
+        return self._file_answer(target, template, command)
+
+    def _select_by_name(self, name: bytes, *, next_occurrence: bool) -> DedicatedFile | None:
+        channel = self._channel
+        applications = self.files.applications()
+        start = 0
+        if next_occurrence and channel.search is not None and channel.search[0] == name:
+            start = channel.search[1] + 1
+        for index in range(start, len(applications)):
+            aid = applications[index].aid or b""
+            if aid == name or (len(name) >= 5 and aid.startswith(name)):
+                channel.search = (name, index)
+                return applications[index]
+        channel.search = None
+        return None
+
+    def _file_answer(
+        self,
+        item: DedicatedFile | ElementaryFile,
+        template: int | None,
+        command: CommandAPDU,
+    ) -> bytes:
+        if template is None or command.ne is None:
+            return _OK
+        return control_information(item, template) + _OK
+
+    def _addressed_ef(self, p1: int, p2: int) -> tuple[ElementaryFile, int] | bytes:
+        """The EF and offset a READ/UPDATE BINARY addresses, or the status word to answer."""
+        channel = self._channel
+        if p1 & 0x80:
+            if p1 & 0x60:
+                return _SW_WRONG_P1P2
+            ef = channel.df.by_sfi(p1 & 0x1F)
+            if ef is None:
+                return _SW_NOT_FOUND
+            channel.ef = ef
+            return ef, p2
+        if channel.ef is None:
+            return _SW_NO_EF
+        return channel.ef, p1 << 8 | p2
 
     def _read_binary(self, command: CommandAPDU) -> bytes:
-        if command.p1 & 0x80:
-            return _SW_WRONG_P1P2  # short-EF addressing is not implemented
         if command.ne is None:
             return _SW_WRONG_LENGTH
-        if self.selected_file is None:
-            return _SW_NO_EF
-        content = DEMO_FILES[self.selected_file]
-        offset = command.p1 << 8 | command.p2
+        addressed = self._addressed_ef(command.p1, command.p2)
+        if isinstance(addressed, bytes):
+            return addressed
+        ef, offset = addressed
+        if ef.kind != "transparent":
+            return _SW_INCOMPATIBLE_FILE
+        content = ef.content
         if offset >= len(content):
             return _SW_WRONG_OFFSET
-        chunk = content[offset : offset + command.ne]
+        chunk = bytes(content[offset : offset + command.ne])
         maximum = 65536 if command.extended else 256
         if len(chunk) < command.ne and command.ne != maximum:
             return chunk + _SW_END_OF_FILE
         return chunk + _OK
+
+    def _update_binary(self, command: CommandAPDU) -> bytes:
+        if not command.data:
+            return _SW_WRONG_LENGTH
+        addressed = self._addressed_ef(command.p1, command.p2)
+        if isinstance(addressed, bytes):
+            return addressed
+        ef, offset = addressed
+        if ef.kind != "transparent":
+            return _SW_INCOMPATIBLE_FILE
+        if not ef.updatable:
+            return _SW_NO_PENDING_DATA  # 69 85: conditions of use not satisfied
+        if not self.verified:
+            return _SW_SECURITY_NOT_SATISFIED
+        if offset + len(command.data) > len(ef.content):
+            return _SW_NO_SPACE
+        ef.content[offset : offset + len(command.data)] = command.data
+        return _OK
+
+    def _read_record(self, command: CommandAPDU) -> bytes:
+        if command.p2 & 0x07 != 0x04 or command.p1 == 0:
+            return _SW_WRONG_P1P2
+        if command.ne is None:
+            return _SW_WRONG_LENGTH
+        sfi = command.p2 >> 3
+        channel = self._channel
+        if sfi:
+            found = channel.df.by_sfi(sfi)
+            if found is None:
+                return _SW_NOT_FOUND
+            channel.ef = found
+        ef = channel.ef
+        if ef is None:
+            return _SW_NO_EF
+        if ef.kind == "transparent":
+            return _SW_INCOMPATIBLE_FILE
+        if command.p1 > len(ef.records):
+            return _SW_RECORD_NOT_FOUND
+        record = bytes(ef.records[command.p1 - 1])
+        ne = command.ne
+        if ne in (256, 65536) or ne == len(record):
+            return record + _OK
+        if ne < len(record):
+            return bytes([0x6C, len(record) & 0xFF]) if len(record) <= 256 else _SW_WRONG_LENGTH
+        return record + _SW_END_OF_FILE
+
+    # -- logical channels ---------------------------------------------------------------
+
+    def _manage_channel(self, command: CommandAPDU) -> bytes:
+        origin = self._channel
+        if command.p1 == 0x80:
+            number = command.p2 or next(n for n, state in self._open.items() if state is origin)
+            if number == 0 or number not in self._open:
+                return _SW_NOT_SUPPORTED
+            del self._open[number]
+            return _OK
+        if command.p1 != 0x00:
+            return _SW_WRONG_P1P2
+        if command.p2:
+            number = command.p2
+            if number >= self.channels or number in self._open:
+                return _SW_NOT_SUPPORTED
+        else:
+            if command.ne is None:
+                return _SW_WRONG_LENGTH
+            free = [n for n in range(1, self.channels) if n not in self._open]
+            if not free:
+                return _SW_NOT_SUPPORTED
+            number = free[0]
+        # A channel opened from the basic channel starts at the MF, from another one
+        # with that channel's current DF and EF (ISO/IEC 7816-4, 7.1.2).
+        if origin is self._open[0]:
+            self._open[number] = _Channel(self.files.mf)
+        else:
+            self._open[number] = _Channel(origin.df, origin.ef)
+        return (bytes([number]) if not command.p2 else b"") + _OK
 
     # -- security ------------------------------------------------------------------
 
@@ -372,22 +665,24 @@ class DemoCard:
         return command.data + _OK
 
     def _long_response(self, command: CommandAPDU) -> bytes:
-        self._pending = long_response_data(command.p1 << 8 | command.p2)
+        self._channel.pending = long_response_data(command.p1 << 8 | command.p2)
         return self._more_available()
 
     def _get_response(self, command: CommandAPDU) -> bytes:
-        if not self._pending:
+        channel = self._channel
+        if not channel.pending:
             return _SW_NO_PENDING_DATA
         if command.p1 or command.p2:
             return _SW_WRONG_P1P2
         ne = command.ne if command.ne is not None else 256
-        chunk, self._pending = self._pending[:ne], self._pending[ne:]
+        chunk, channel.pending = channel.pending[:ne], channel.pending[ne:]
         return chunk + self._more_available()
 
     def _more_available(self) -> bytes:
-        if not self._pending:
+        pending = self._channel.pending
+        if not pending:
             return _OK
-        return bytes([0x61, min(len(self._pending), 256) & 0xFF])
+        return bytes([0x61, min(len(pending), 256) & 0xFF])
 
     def _exact_length(self, command: CommandAPDU) -> bytes:
         length = command.p2 or 256
