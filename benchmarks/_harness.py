@@ -184,6 +184,7 @@ class Sample:
     sys_us: float  # of which in the kernel
     switches: float  # client context switches per round trip
     helper_us: float  # pcscd + card processes CPU per round trip, microseconds
+    loop_us: float = 0.0  # the event-loop thread's CPU per round trip (async clients)
 
 
 @dataclass
@@ -205,5 +206,6 @@ def measure(bench: Bench, client: Client) -> None:
             sys_us=float(result.get("sys", 0.0)) / count * 1e6,
             switches=float(result.get("switches", 0)) / count,
             helper_us=helper / count * 1e6,
+            loop_us=float(result.get("loop_cpu", 0.0)) / count * 1e6,
         )
     )

@@ -99,7 +99,7 @@ def write_results(
         " client; figures are medians with (min-max) over the rounds; ratios are taken"
         " round by round against the reference measured in the same round.",
         "",
-        "## Targets (issue 7)",
+        "## Targets (issues 7 and 12)",
         "",
         summary,
         "",

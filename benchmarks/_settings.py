@@ -43,7 +43,7 @@ class Settings:
     c: bool
     install: bool
     results: Path | None
-    sections: set[int] = field(default_factory=lambda: {1, 2, 3, 4, 5, 6})
+    sections: set[int] = field(default_factory=lambda: {1, 2, 3, 4, 5, 6, 7, 8})
 
 
 def parse_args(argv: Sequence[str]) -> Settings:
@@ -61,7 +61,7 @@ def parse_args(argv: Sequence[str]) -> Settings:
     parser.add_argument("--no-pyscard", action="store_true", help="skip pyscard's rows")
     parser.add_argument("--no-c", action="store_true", help="skip the C program's rows")
     parser.add_argument("--no-install", action="store_true", help="skip the install timings")
-    parser.add_argument("--sections", help="comma-separated tables to run (1-6)")
+    parser.add_argument("--sections", help="comma-separated tables to run (1-8)")
     parser.add_argument(
         "--results",
         type=Path,

@@ -10,6 +10,11 @@ Modes:
     transmit-async SECONDS READER...   one event loop, one task and connection per reader
     transmit-sync SECONDS READER...    the pyscard-shaped shim, one thread per reader
     transmit-direct SECONDS READER     aioscard.native on the calling thread: no hand-off
+    dialogue SECONDS N READER...       one event loop (BENCH_LOOP), per reader a task running
+                                       run_sync() dialogues of N ECHOs
+    batch SECONDS N READER...          the same with transmit_many() batches of N ECHOs
+    floor SECONDS                      the bare loop <-> thread ping-pong of BENCH_LOOP: the
+                                       loop thread's CPU per round trip, no PC/SC, no aioscard
     breakdown SECONDS READER KIND      one round trip's parts (KIND: asyncio, uvloop, trio, sync)
     pingpong SECONDS                   the hand-off alone: no PC/SC call at all
     events READER COUNT                print "in T" / "out T" per card event (T monotonic)
@@ -52,16 +57,19 @@ class Window:
         self.t0 = self.t1 = self.cpu0 = self.cpu1 = 0.0
         self.kernel0: tuple[float, int] = (0.0, 0)
         self.kernel1: tuple[float, int] = (0.0, 0)
+        self.thread0 = self.thread1 = 0.0  # CPU of the thread calling begin/end (the loop's)
 
     def begin(self) -> None:
         print("begin", flush=True)  # the benchmark samples pcscd's and the cards' CPU
         self.kernel0 = kernel_usage()
+        self.thread0 = time.thread_time()
         self.cpu0, self.t0 = cpu_seconds(), time.perf_counter()
         self.measuring = True
 
     def end(self) -> None:
         self.stop = True
         self.t1, self.cpu1 = time.perf_counter(), cpu_seconds()
+        self.thread1 = time.thread_time()
         self.kernel1 = kernel_usage()
         print("end", flush=True)
 
@@ -72,6 +80,7 @@ class Window:
             "cpu": self.cpu1 - self.cpu0,
             "sys": self.kernel1[0] - self.kernel0[0],
             "switches": self.kernel1[1] - self.kernel0[1],
+            "loop_cpu": self.thread1 - self.thread0,
             **extra,
         }
 
@@ -119,6 +128,54 @@ def transmit_async(seconds: float, readers: list[str], loop: str) -> None:
     backend, options = _backend(loop)
     anyio.run(main, backend=backend, backend_options=options)
     emit(window.result(sum(counts), threads=threading.active_count()))
+
+
+def _echo_dialogue(blocking: Any, count: int) -> None:
+    transmit = blocking.transmit
+    for _ in range(count):
+        transmit(ECHO)
+
+
+def transmit_grouped(seconds: float, size: int, readers: list[str], loop: str, kind: str) -> None:
+    """Per reader, a task that repeats a ``run_sync`` dialogue (``kind`` "dialogue") or a
+    ``transmit_many`` batch ("batch") of ``size`` ECHOs; counts APDUs."""
+    import aioscard
+
+    window = Window()
+    counts = [0] * len(readers)
+    batch = [ECHO] * size
+
+    async def pump(index: int, connection: aioscard.CardConnection) -> None:
+        n = 0
+        while not window.stop:
+            if kind == "dialogue":
+                await connection.run_sync(_echo_dialogue, size)
+            else:
+                responses = await connection.transmit_many(batch)
+                assert len(responses) == size
+            if window.measuring:
+                n += size
+        counts[index] = n
+
+    async def main() -> None:
+        connections = [aioscard.CardConnection(name) for name in readers]
+        for connection in connections:
+            await connection.connect()
+        try:
+            async with anyio.create_task_group() as tg:
+                for index, connection in enumerate(connections):
+                    tg.start_soon(pump, index, connection)
+                await anyio.sleep(WARMUP)
+                window.begin()
+                await anyio.sleep(seconds)
+                window.end()
+        finally:
+            for connection in connections:
+                await connection.release()
+
+    backend, options = _backend(loop)
+    anyio.run(main, backend=backend, backend_options=options)
+    emit(window.result(sum(counts)))
 
 
 def transmit_sync(seconds: float, readers: list[str]) -> None:
@@ -323,6 +380,76 @@ def pingpong(seconds: float) -> None:
     emit(results)
 
 
+def floor(seconds: float, loop: str) -> None:
+    """The bare hand-off of one event loop: the loop puts a job on a SimpleQueue, a
+    plain thread takes it and wakes the waiting task through the loop's thread-safe
+    entry (``call_soon_threadsafe`` / trio's ``run_sync_soon``).  No PC/SC, no
+    aioscard.  Reports the loop thread's CPU per round trip."""
+    jobs: SimpleQueue[Callable[[], None] | None] = SimpleQueue()
+
+    def thread_main() -> None:
+        while (wake := jobs.get()) is not None:
+            wake()
+
+    thread = threading.Thread(target=thread_main, daemon=True)
+    thread.start()
+
+    async def run_asyncio() -> tuple[int, float, float]:
+        loop_ = asyncio.get_running_loop()
+
+        async def step() -> None:
+            future: asyncio.Future[None] = loop_.create_future()
+            jobs.put(lambda: loop_.call_soon_threadsafe(future.set_result, None))
+            await future
+
+        return await _timed_thread_loop(seconds, step)
+
+    async def run_trio() -> tuple[int, float, float]:
+        import outcome
+        import trio
+
+        token = trio.lowlevel.current_trio_token()
+
+        async def step() -> None:
+            task = trio.lowlevel.current_task()
+            jobs.put(
+                lambda: token.run_sync_soon(trio.lowlevel.reschedule, task, outcome.Value(None))
+            )
+            await trio.lowlevel.wait_task_rescheduled(lambda _: trio.lowlevel.Abort.FAILED)
+
+        return await _timed_thread_loop(seconds, step)
+
+    if loop == "trio":
+        import trio
+
+        n, wall, cpu = trio.run(run_trio)
+    elif loop == "uvloop":
+        import uvloop
+
+        n, wall, cpu = uvloop.run(run_asyncio())
+    else:
+        n, wall, cpu = asyncio.run(run_asyncio())
+    jobs.put(None)
+    thread.join()
+    emit({"count": n, "seconds": wall, "cpu": cpu, "loop_cpu": cpu})
+
+
+async def _timed_thread_loop(
+    seconds: float, step: Callable[[], Awaitable[None]]
+) -> tuple[int, float, float]:
+    # Like _timed_loop, but the CPU of the calling (loop) thread only.
+    end = time.perf_counter() + WARMUP
+    while time.perf_counter() < end:
+        await step()
+    cpu0, t0 = time.thread_time(), time.perf_counter()
+    end = t0 + seconds
+    n = 0
+    while time.perf_counter() < end:
+        await step()
+        n += 1
+    return n, time.perf_counter() - t0, time.thread_time() - cpu0
+
+
 # -- events --------------------------------------------------------------------------------
 
 
@@ -493,6 +620,11 @@ def main(argv: list[str]) -> int:
         breakdown(float(args[0]), args[1], args[2])
     elif mode == "pingpong":
         pingpong(float(args[0]))
+    elif mode in ("dialogue", "batch"):
+        loop = os.environ.get("BENCH_LOOP", "asyncio")
+        transmit_grouped(float(args[0]), int(args[1]), args[2:], loop, mode)
+    elif mode == "floor":
+        floor(float(args[0]), os.environ.get("BENCH_LOOP", "asyncio"))
     elif mode == "events":
         events(args[0], int(args[1]))
     elif mode == "raw-watch":

@@ -20,7 +20,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from _build import build_c, build_pyscard
-from _harness import run_client, simulator
+from _dialogues import (
+    BATCH,
+    DIALOGUE,
+    GROUP,
+    floor_clients,
+    floor_table,
+    floor_verdicts,
+    grouped_clients,
+    grouped_table,
+)
+from _harness import Client, run_client, simulator
 from _imports import import_time, install_times
 from _report import floor_line, ratio_verdict, ratios, spread, table, target, write_results
 from _settings import HERE, PY, PYSCARD_VENV, log, parse_args
@@ -57,10 +67,20 @@ def main(argv: Sequence[str]) -> int:
         four = clients_four_readers(settings, c_skip, pyscard_skip)
         pings: list[dict[str, Any]] = []
         parts: dict[str, list[dict[str, Any]]] = {}
-        if {1, 2} & settings.sections:
-            groups = ([one] if 1 in settings.sections else []) + (
-                [four] if 2 in settings.sections else []
-            )
+        grouped = {
+            count: grouped_clients(settings, count, c_skip, pyscard_skip) for count in (1, 4, 16)
+        }
+        floors = floor_clients(settings)
+        groups: list[list[Client]] = []
+        if {1, 8} & settings.sections:
+            groups.append(one)
+        if 2 in settings.sections:
+            groups.append(four)
+        if 7 in settings.sections:
+            groups += [grouped[1], grouped[4]]
+        if 8 in settings.sections:
+            groups.append(floors)
+        if groups:
             run_rounds(bench, settings, groups)
             if 1 in settings.sections:
                 for _ in range(settings.rounds):
@@ -141,6 +161,38 @@ def main(argv: Sequence[str]) -> int:
             add("3. Event delivery: extra delay of a `card_events()` subscriber", body)
             median = stats["insertion"]
             verdicts.append(f"(3) median extra <= 1 ms: {target(median <= 1.0)} ({median:.3f} ms)")
+    if 7 in settings.sections:
+        if settings.smoke:
+            for client in grouped[16]:
+                client.argv, client.note = None, "skipped (--smoke: no 16-reader simulator)"
+        else:
+            with simulator(16) as bench16:
+                log("dialogues and batches on 16 readers")
+                run_rounds(bench16, settings, [grouped[16]])
+        add(
+            f"7. Dialogues and batches of {GROUP} ECHOs on 1, 4 and 16 readers",
+            grouped_table(grouped),
+        )
+        for count, reference, threshold, name in (
+            (1, 0, 0.90, "batch"),
+            (1, 0, 0.85, "dialogue"),
+            (4, 1, 1.0, "dialogue"),
+            (16, 1, 1.0, "dialogue"),
+        ):
+            clients = grouped[count]
+            mine = next(c for c in clients if c.name == (BATCH if name == "batch" else DIALOGUE))
+            ref = clients[reference]
+            plural = "es" if name == "batch" else "s"
+            readers = f"{count} reader{'s' if count > 1 else ''}"
+            label = f"(12) {name}{plural} of {GROUP}, {readers} >= {threshold:.2f}x {ref.name}"
+            verdicts.append(ratio_verdict(label, ratios(mine, ref), threshold))
+    if 8 in settings.sections:
+        per_await = one[2:5]  # asyncio, uvloop, trio rows of table 1
+        add(
+            "8. Per-await transmit: the loop thread's CPU per APDU against the bare hand-off",
+            floor_table(per_await, floors),
+        )
+        verdicts += floor_verdicts(per_await, floors)
     if 6 in settings.sections:
         rows = []
         repeats = settings.import_repeats
@@ -173,7 +225,7 @@ def main(argv: Sequence[str]) -> int:
         add("6. Import and install", body)
     took = time.perf_counter() - started
     summary = "\n".join(f"- {line}" for line in verdicts)
-    print(f"\n### Targets (issue 7)\n\n{summary}\n\nTook {took:.0f} s.", flush=True)
+    print(f"\n### Targets (issues 7 and 12)\n\n{summary}\n\nTook {took:.0f} s.", flush=True)
     if settings.results is not None:
         write_results(settings, sections, summary, argv, took)
     return 0

@@ -6,6 +6,7 @@ build); no timing is asserted, only that each table comes out with its rows.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,36 +30,33 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     return done.stdout, results
 
 
-@pytest.mark.parametrize(
-    "row",
-    [
-        "| aioscard `await connection.transmit` (asyncio) |",
-        "| aioscard sync shim `connection.transmit` |",
-        "| aioscard `Worker.run` (the async hand-off) |",
-        "| aioscard async (asyncio) |",
-        "| aioscard, one asyncio loop, 4 tasks |",
-        "| insertion |",
-        "| the last subscriber (the watcher lingers; its nudge is not awaited) |",
-        "| the last subscriber of a watcher started for it (stopped before each wait) |",
-        "| aioscard (one asyncio loop) |",
-        "| `import aioscard` |",
-        "| `import aioscard` after `import asyncio` |",
-    ],
-)
-def test_smoke_prints_each_table_row(smoke: tuple[str, Path], row: str) -> None:
+def sections(output: str) -> dict[int, str]:
+    """The numbered tables of the output: number -> the text under its heading."""
+    parts = re.split(r"^### (\d+)\. ", output, flags=re.MULTILINE)
+    return {int(number): body for number, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+@pytest.mark.parametrize("number", range(1, 9))
+def test_smoke_prints_each_table_with_rows(smoke: tuple[str, Path], number: int) -> None:
     output, _ = smoke
-    assert row in output
+    body = sections(output).get(number)
+    assert body is not None, f"table {number} is missing"
+    rows = [line for line in body.splitlines() if line.startswith("| ")]
+    assert len(rows) >= 2, f"table {number} has no rows"  # a header and at least one row
+    measured = [row for row in rows[1:] if "skipped" not in row]
+    assert measured, f"table {number} measured nothing"
 
 
 def test_smoke_skips_pyscard_and_says_so(smoke: tuple[str, Path]) -> None:
     output, _ = smoke
-    assert "| pyscard `connection.transmit` | skipped (--smoke or --no-pyscard) |" in output
+    assert "skipped (--smoke or --no-pyscard)" in output
 
 
 def test_smoke_reports_every_target(smoke: tuple[str, Path]) -> None:
     output, _ = smoke
     targets = [line for line in output.splitlines() if line.startswith("- (")]
-    assert [line[3] for line in targets] == ["1", "1", "2", "2", "4", "5", "3"]
+    issues = {line[3 : line.index(")")] for line in targets}
+    assert issues == {"1", "2", "3", "4", "5", "12"}
 
 
 def test_results_file_names_date_machine_and_command(smoke: tuple[str, Path]) -> None:

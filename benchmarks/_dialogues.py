@@ -1,0 +1,157 @@
+"""Tables 7 and 8 (issue 12): whole dialogues and batches on 1, 4 and 16 readers, and the
+event-loop thread's CPU per awaited APDU against the bare hand-off of the same loop."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+
+from _harness import Bench, Client
+from _report import ratios, spread, table
+from _settings import C_BINARY, HERE, PY, PYSCARD_VENV, Settings
+
+#: APDUs per dialogue and per batch (the issue's "100 ECHOs").
+GROUP = 100
+DIALOGUE = f"aioscard `run_sync` dialogues of {GROUP} (asyncio)"
+DIALOGUE_TRIO = f"aioscard `run_sync` dialogues of {GROUP} (trio)"
+BATCH = f"aioscard `transmit_many` batches of {GROUP} (asyncio)"
+PER_AWAIT = "aioscard `await transmit` per APDU (asyncio)"
+SHIM = "aioscard sync shim, a thread per reader"
+LOOPS = ("asyncio", "uvloop", "trio")
+
+
+def grouped_clients(
+    settings: Settings, count: int, c_skip: str | None, pyscard_skip: str | None
+) -> list[Client]:
+    """The clients of table 7 for ``count`` readers (the first ``count`` of the bench).
+
+    In smoke mode only the asyncio dialogue and batch rows and C run, on 1 and 4 readers
+    (the 16-reader group needs a simulator of its own: run.py skips it)."""
+    s = str(settings.seconds)
+    aio = str(HERE / "clients.py")
+    pyscard_python = str(PYSCARD_VENV / "bin" / "python")
+    pyscard_script = str(HERE / "pyscard_clients.py")
+    smoke_cut = "skipped (--smoke)" if settings.smoke else ""
+
+    def readers(b: Bench) -> list[str]:
+        return b.readers[:count]
+
+    def aioscard_mode(mode: str, loop: str = "asyncio") -> Callable[[Bench], list[str]]:
+        return lambda b: ["env", f"BENCH_LOOP={loop}", PY, aio, mode, s, str(GROUP), *readers(b)]
+
+    c_name = "C loop over SCardTransmit" if count == 1 else f"C, {count} threads"
+    pyscard_name = "pyscard" if count == 1 else f"pyscard, {count} threads"
+    clients = [
+        Client(
+            c_name,
+            None if c_skip else (lambda b: [str(C_BINARY), "transmit", s, *readers(b)]),
+            c_skip or "",
+        ),
+        Client(
+            pyscard_name,
+            None
+            if pyscard_skip
+            else (lambda b: [pyscard_python, pyscard_script, "transmit", s, *readers(b)]),
+            pyscard_skip or "",
+        ),
+        Client(DIALOGUE, aioscard_mode("dialogue")),
+        Client(DIALOGUE_TRIO, None if smoke_cut else aioscard_mode("dialogue", "trio"), smoke_cut),
+        Client(BATCH, aioscard_mode("batch")),
+    ]
+    if count > 4:  # tables 1 and 2 have these rows for 1 and 4 readers
+        clients += [
+            Client(
+                PER_AWAIT,
+                None if smoke_cut else (lambda b: [PY, aio, "transmit-async", s, *readers(b)]),
+                smoke_cut,
+            ),
+            Client(
+                SHIM,
+                None if smoke_cut else (lambda b: [PY, aio, "transmit-sync", s, *readers(b)]),
+                smoke_cut,
+            ),
+        ]
+    return clients
+
+
+def grouped_table(groups: dict[int, list[Client]]) -> str:
+    header = [
+        "readers",
+        "client",
+        "APDUs/s",
+        "client CPU/APDU (us)",
+        "loop thread CPU/APDU (us)",
+        "x C",
+        "x pyscard",
+    ]
+    rows = []
+    for count, clients in groups.items():
+        c_ref, pyscard_ref = clients[0], clients[1]
+        for client in clients:
+            if not client.samples:
+                rows.append([str(count), client.name, client.note or "skipped", *["-"] * 4])
+                continue
+            loop = [x.loop_us for x in client.samples]
+            rows.append(
+                [
+                    str(count),
+                    client.name,
+                    spread([x.rate for x in client.samples]),
+                    spread([x.cpu_us for x in client.samples]),
+                    spread(loop, 1) if any(loop) else "-",
+                    spread(ratios(client, c_ref), 2) if c_ref.samples else "-",
+                    spread(ratios(client, pyscard_ref), 2) if pyscard_ref.samples else "-",
+                ]
+            )
+    return table(header, rows)
+
+
+def floor_clients(settings: Settings) -> list[Client]:
+    s = str(settings.seconds)
+    aio = str(HERE / "clients.py")
+
+    def argv(loop: str) -> Callable[[Bench], list[str]]:
+        return lambda b: ["env", f"BENCH_LOOP={loop}", PY, aio, "floor", s]
+
+    return [Client(f"bare {loop} loop <-> thread ping-pong", argv(loop)) for loop in LOOPS]
+
+
+def loop_ratios(client: Client, floor: Client) -> list[float]:
+    pairs = zip(client.samples, floor.samples, strict=False)
+    return [mine.loop_us / theirs.loop_us for mine, theirs in pairs if theirs.loop_us]
+
+
+def floor_table(per_await: Sequence[Client], floors: Sequence[Client]) -> str:
+    rows = []
+    for loop, client, floor in zip(LOOPS, per_await, floors, strict=True):
+        rows.append(
+            [
+                loop,
+                spread([x.loop_us for x in client.samples], 1),
+                spread([x.loop_us for x in floor.samples], 1),
+                spread(loop_ratios(client, floor), 2),
+            ]
+        )
+    header = [
+        "event loop",
+        "`await transmit`: loop thread CPU/APDU (us)",
+        "bare hand-off: loop thread CPU/round trip (us)",
+        "ratio (target <= 1.2)",
+    ]
+    return table(header, rows)
+
+
+def floor_verdicts(per_await: Sequence[Client], floors: Sequence[Client]) -> list[str]:
+    lines = []
+    for loop, client, floor in zip(LOOPS, per_await, floors, strict=True):
+        values = loop_ratios(client, floor)
+        if not values:
+            lines.append(f"(12) per-await loop CPU <= 1.2x the bare {loop} hand-off: n/a")
+            continue
+        median = statistics.median(values)
+        verdict = "met" if median <= 1.2 else "MISSED"
+        lines.append(
+            f"(12) per-await loop CPU <= 1.2x the bare {loop} hand-off: {verdict}"
+            f" ({spread(values, 2)} over the rounds)"
+        )
+    return lines
