@@ -484,6 +484,10 @@ class CardConnection(Observable):
         Raises:
             UnsupportedFeatureException: the reader does not know the code.
             TypeError, ValueError: bad arguments (before any PC/SC call).
+
+        Cancellation: the task resumes at once; pcsc-lite cannot interrupt
+        SCardControl, so a command already with the reader completes on the worker
+        and its answer is discarded.  The connection stays usable.
         """
         return await self._arun(self._plan_control(controlCode, command))
 
@@ -501,6 +505,9 @@ class CardConnection(Observable):
 
         Raises:
             UnsupportedFeatureException: the driver does not offer the attribute.
+
+        Cancellation: the task resumes at once; a call already made completes on
+        the worker and its result is discarded.  The connection stays usable.
         """
         return await self._arun(self._plan_get_attrib(attrId))
 
@@ -520,6 +527,9 @@ class CardConnection(Observable):
         Raises:
             UnsupportedFeatureException: the driver does not let the attribute be set.
             TypeError, ValueError: bad arguments, or an empty value (before any PC/SC call).
+
+        Cancellation: the task resumes at once; a call already made completes on
+        the worker and its result is discarded.  The connection stays usable.
         """
         await self._arun(self._plan_set_attrib(attrId, attrValue))
 
@@ -534,6 +544,9 @@ class CardConnection(Observable):
         Raises:
             MalformedAnswerException: the reader's answer does not parse.
             CardConnectionException: not connected.
+
+        Cancellation: the task resumes at once; a call already made completes on
+        the worker and its result is discarded.  The connection stays usable.
         """
         return await _reader_ops.features(self)
 
@@ -543,6 +556,9 @@ class CardConnection(Observable):
         Raises:
             FeatureNotSupportedException: the reader lacks the feature.
             MalformedAnswerException: the answer does not parse.
+
+        Cancellation: the task resumes at once; a call already made completes on
+        the worker and its result is discarded.  The connection stays usable.
         """
         return await _reader_ops.pin_properties(self)
 
@@ -553,6 +569,9 @@ class CardConnection(Observable):
         Raises:
             FeatureNotSupportedException: the reader lacks the feature.
             MalformedAnswerException: the answer does not parse.
+
+        Cancellation: the task resumes at once; a call already made completes on
+        the worker and its result is discarded.  The connection stays usable.
         """
         return await _reader_ops.tlv_properties(self)
 
@@ -596,6 +615,9 @@ class CardConnection(Observable):
 
         Raises:
             CardConnectionException: not connected.
+
+        Cancellation: the task resumes at once; a call already made completes on
+        the worker and its result is discarded.  The connection stays usable.
         """
         return await _reader_ops.info(self)
 
@@ -616,6 +638,9 @@ class CardConnection(Observable):
 
         Raises:
             CardRemovedException: the card has gone; CardConnectionException: not connected.
+
+        Cancellation: the task resumes at once; a call already made completes on
+        the worker and its result is discarded.  The connection stays usable.
         """
         return await self._arun(self._plan_status())
 

@@ -75,6 +75,8 @@ class Reader:
         Raises:
             UnsupportedFeatureException: on pcsc-lite (Linux, macOS), which has no
                 editable reader groups.
+
+        Cancellation: returns at once; the call finishes on a worker thread.
         """
 
         def job(api: PCSCAPI, context: int) -> None:
@@ -87,6 +89,8 @@ class Reader:
 
         Raises:
             UnsupportedFeatureException: on pcsc-lite (Linux, macOS).
+
+        Cancellation: returns at once; the call finishes on a worker thread.
         """
 
         def job(api: PCSCAPI, context: int) -> None:

@@ -37,6 +37,8 @@ async def readergroups() -> list[str]:
 
     Raises:
         ServiceUnavailableException: pcscd is not running.
+
+    Cancellation: returns at once; the listing finishes on a worker thread.
     """
 
     def job(api: PCSCAPI, context: int) -> list[str]:

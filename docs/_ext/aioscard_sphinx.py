@@ -293,6 +293,41 @@ def check_reference(app: Sphinx, env: BuildEnvironment) -> None:
                 type="aioscard",
                 subtype="docstring",
             )
+        for where in missing_cancellation(entry):
+            logger.warning(
+                "public name %s waits, but its docstring does not say what cancelling it "
+                "does (a 'Cancellation:' paragraph)",
+                where,
+                type="aioscard",
+                subtype="cancellation",
+            )
+
+
+def _waits(function: object) -> bool:
+    """Whether calling ``function`` is awaited: a coroutine, an async generator or
+    an async context manager made from one."""
+    while function is not None:
+        if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+            return True
+        function = getattr(function, "__wrapped__", None)
+    return False
+
+
+def missing_cancellation(entry: Entry) -> Iterator[str]:
+    """The public names of ``entry`` that wait and do not say what cancelling them does."""
+    obj = entry.obj
+    functions: list[tuple[str, object]] = []
+    if inspect.isclass(obj):
+        for name, member in vars(obj).items():
+            if not name.startswith("_"):
+                functions.append((f"{entry.fullname}.{name}", member))
+    elif inspect.isroutine(obj):
+        functions.append((entry.fullname, obj))
+    for where, function in functions:
+        if isinstance(function, staticmethod | classmethod):
+            function = function.__func__
+        if _waits(function) and "ancel" not in (inspect.getdoc(function) or ""):
+            yield where
 
 
 def _missing_docstrings(entry: Entry) -> Iterator[str]:
