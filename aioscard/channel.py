@@ -123,7 +123,7 @@ class LogicalChannel:
 
         Raises:
             SWException: the card refused to close it.
-            CardConnectionException and subclasses: as ``transmit`` raises.
+            CardConnectionException: or a subclass, as ``transmit`` raises.
 
         Cancellation: completes regardless (shielded).
         """
@@ -184,7 +184,7 @@ async def open_channel(
         SWException: the card refused (``6881`` no logical channels, ``6A81``
             none left or that one taken).
         InvalidResponseException: the card answered no valid channel number.
-        CardConnectionException and subclasses: as ``transmit`` raises.
+        CardConnectionException: or a subclass, as ``transmit`` raises.
 
     Cancellation: opening completes (shielded) and the channel is then closed;
     closing always completes (shielded).  An error while closing after the

@@ -70,9 +70,11 @@ _FID_EF_ATR = 0x2F01
 class Target(Protocol):
     """What the commands talk to: a connection, or one of its logical channels."""
 
-    def transmit(self, command: bytes, /) -> Awaitable[Response]: ...
+    def transmit(self, command: bytes, /) -> Awaitable[Response]:
+        """Send ``command``; the response (as :meth:`aioscard.CardConnection.transmit`)."""
 
-    def getATR(self) -> list[int]: ...
+    def getATR(self) -> list[int]:
+        """The card's ATR."""
 
 
 # ---------------------------------------------------------------------------
@@ -217,6 +219,10 @@ async def read_capabilities(target: Target) -> CardCapabilities:
 
     Raises the SW exceptions of a card that fails otherwise than "not found",
     and :class:`~aioscard.tlv.TLVError` for a malformed EF.ATR.
+
+    Cancellation: the task resumes at once; the commands sent so far reached the
+    card, and the one in flight completes with its response discarded (see
+    :meth:`aioscard.CardConnection.transmit`).
     """
     capabilities = CardCapabilities.from_atr(target.getATR())
     try:
@@ -380,6 +386,10 @@ async def select(
             status words of a refusal.
         TLVError: the answer is not BER-TLV.
         TypeError, ValueError: not exactly one of aid/fid/path, a bad value.
+
+    Cancellation: the task resumes at once; the commands sent so far reached the
+    card, and the one in flight completes with its response discarded (see
+    :meth:`aioscard.CardConnection.transmit`).
     """
     given = [
         name for name, value in (("aid", aid), ("fid", fid), ("path", path)) if value is not None
@@ -468,6 +478,10 @@ async def read_binary(
             transparent EF, ``6B00`` an offset beyond the end, and other refusals.
         ValueError: ``length`` bytes were asked for and the EF ended sooner, an
             offset past 0x7FFF, or other bad arguments; TypeError for wrong types.
+
+    Cancellation: the task resumes at once; the commands sent so far reached the
+    card, and the one in flight completes with its response discarded (see
+    :meth:`aioscard.CardConnection.transmit`).
     """
     _check_count(offset, "offset", 0, _MAX_OFFSET)
     if length is not None:
@@ -528,6 +542,10 @@ async def update_binary(
         SecurityRelatedException, CheckingErrorException: ``6982`` security
             status not satisfied (VERIFY first), ``6A84`` past the end, ...
         TypeError, ValueError: bad arguments, or a write past offset 0x7FFF.
+
+    Cancellation: the task resumes at once; the commands sent so far reached the
+    card, and the one in flight completes with its response discarded (see
+    :meth:`aioscard.CardConnection.transmit`).
     """
     raw = coerce_bytes(data, name="data", max_len=_MAX_OFFSET + 1, min_len=1)
     _check_count(offset, "offset", 0, _MAX_OFFSET)
@@ -560,6 +578,10 @@ async def read_record(target: Target, number: int, *, sfi: int | None = None) ->
         CheckingErrorException: ``6A83`` no such record, ``6981`` not a record
             EF, ``6A82`` no EF with that SFI, ...
         TypeError, ValueError: bad arguments.
+
+    Cancellation: the task resumes at once; the commands sent so far reached the
+    card, and the one in flight completes with its response discarded (see
+    :meth:`aioscard.CardConnection.transmit`).
     """
     _check_count(number, "number", 1, 254)
     sfi = _check_sfi(sfi)
@@ -577,6 +599,10 @@ async def read_records(target: Target, *, sfi: int | None = None) -> list[bytes]
     """Every record of a record EF, from record 1 until the card answers ``6A83``.
 
     Raises what :func:`read_record` raises, except the ``6A83`` that ends the list.
+
+    Cancellation: the task resumes at once; the commands sent so far reached the
+    card, and the one in flight completes with its response discarded (see
+    :meth:`aioscard.CardConnection.transmit`).
     """
     sfi = _check_sfi(sfi)
     records: list[bytes] = []
@@ -601,6 +627,10 @@ async def get_data(target: Target, tag: int) -> bytes:
     Raises:
         CheckingErrorException: ``6A88`` no such data object, ...
         TypeError, ValueError: a tag outside 1..0xFFFF.
+
+    Cancellation: the task resumes at once; the commands sent so far reached the
+    card, and the one in flight completes with its response discarded (see
+    :meth:`aioscard.CardConnection.transmit`).
     """
     _check_count(tag, "tag", 1, 0xFFFF)
     command = build_apdu(0x00, 0xCA, tag >> 8, tag & 0xFF, b"", _MAX_SHORT_NE)
@@ -612,7 +642,11 @@ async def get_challenge(target: Target, length: int = 8) -> bytes:
 
     Raises:
         ValueError: the card answered another number of bytes, or a bad length.
-        SWException subclasses: the card refused.
+        aioscard.sw.SWException: a subclass: the card refused.
+
+    Cancellation: the task resumes at once; the commands sent so far reached the
+    card, and the one in flight completes with its response discarded (see
+    :meth:`aioscard.CardConnection.transmit`).
     """
     _check_count(length, "length", 1, _MAX_SHORT_NE)
     challenge = await _send(
@@ -674,6 +708,10 @@ async def verify(
             (``error.sw2 & 0x0F``).
         CheckingErrorException: ``6983`` blocked, ``6A88`` no such reference, ...
         TypeError, ValueError: bad arguments (the message never shows the PIN).
+
+    Cancellation: the task resumes at once; the commands sent so far reached the
+    card, and the one in flight completes with its response discarded (see
+    :meth:`aioscard.CardConnection.transmit`).
     """
     _check_count(reference, "reference", 0, 0xFF)
     raw = _pin_bytes(pin, pad_to, padding)
@@ -686,6 +724,10 @@ async def verify_status(target: Target, *, reference: int = 0x80) -> PinStatus:
     Raises:
         CheckingErrorException: ``6A88`` no such reference, and other refusals
             than ``63Cx`` and ``6983``.
+
+    Cancellation: the task resumes at once; the commands sent so far reached the
+    card, and the one in flight completes with its response discarded (see
+    :meth:`aioscard.CardConnection.transmit`).
     """
     _check_count(reference, "reference", 0, 0xFF)
     response = await target.transmit(build_apdu(0x00, 0x20, 0x00, reference))
