@@ -43,7 +43,7 @@ from .apdu import Response, coerce_apdu, coerce_bytes
 from .channel import LogicalChannel, open_channel
 from .native import CardStatus
 from .native import constants as C
-from .observer import CardConnectionEvent, Observable
+from .observer import CardConnectionEvent, Observable, process_observers
 from .transport import TransportOptions as TransportOptions
 from .transport import exchange
 from .util import ByteInput
@@ -191,6 +191,8 @@ class CardConnection(Observable):
         self.disposition = C.SCARD_LEAVE_CARD
         self.errorcheckingchain: list[Any] | None = None
         self.transport = TransportOptions()
+        for observer in process_observers():  # aioscard record, $AIOSCARD_RECORD
+            self.addObserver(observer)
 
     def __repr__(self) -> str:
         state = "connected" if self._handle is not None else "not connected"

@@ -9,6 +9,7 @@ break the connection call.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,11 +20,19 @@ if TYPE_CHECKING:
     from .connection import CardConnection
 
 __all__ = [
+    "RECORD_ENV",
     "CardConnectionEvent",
     "CardConnectionObserver",
     "LoggingCardConnectionObserver",
     "Observable",
+    "add_process_observer",
+    "process_observers",
+    "remove_process_observer",
 ]
+
+#: The environment variable that makes every connection of a process record its
+#: session to a file (see :mod:`aioscard.record`; ``aioscard record`` sets it).
+RECORD_ENV = "AIOSCARD_RECORD"
 
 _log = logging.getLogger("aioscard.observer")
 
@@ -121,3 +130,49 @@ class Observable:
                 observer.update(self, *args)
             except Exception:
                 _log.exception("observer %r raised; it stays registered", observer)
+
+
+# Observers every new connection of the process gets (``aioscard record``, tracing).
+_process_observers: list[Any] = []
+_process_lock = threading.Lock()
+_environment_read = False
+
+
+def add_process_observer(observer: Any) -> None:
+    """Give ``observer`` to every connection created from now on (once; adding it
+    again does nothing).  Connections that exist already are not changed."""
+    with _process_lock:
+        if observer not in _process_observers:
+            _process_observers.append(observer)
+
+
+def remove_process_observer(observer: Any) -> None:
+    """Stop giving ``observer`` to new connections; unknown observers are ignored."""
+    with _process_lock:
+        if observer in _process_observers:
+            _process_observers.remove(observer)
+
+
+def process_observers() -> tuple[Any, ...]:
+    """The observers a new connection starts with.
+
+    The first call also honours ``$AIOSCARD_RECORD``: when it names a file, a
+    :class:`~aioscard.record.SessionRecorder` appending to it joins the list
+    (a file that cannot be opened is logged and skipped).
+    """
+    global _environment_read
+    if not _environment_read:
+        with _process_lock:
+            first, _environment_read = not _environment_read, True
+        if first and os.environ.get(RECORD_ENV):
+            try:
+                from .record import process_recorder
+
+                recorder = process_recorder()
+            except (OSError, ValueError) as error:
+                _log.error("cannot record to $%s: %s", RECORD_ENV, error)
+            else:
+                if recorder is not None:
+                    add_process_observer(recorder)
+    with _process_lock:
+        return tuple(_process_observers)

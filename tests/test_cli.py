@@ -52,7 +52,7 @@ from aioscard.testing import (
 )
 from aioscard.testing.plugin import CardFactory
 
-COMMANDS = ("demo", "readers", "watch", "atr", "send", "shell", "sim")
+COMMANDS = ("demo", "readers", "watch", "atr", "send", "shell", "record", "sim")
 SELECT = SELECT_DEMO_APDU.hex()
 VERIFY = verify_apdu(b"123456").hex()
 DEMO_ATR_HEX = " ".join(f"{b:02X}" for b in DEMO_ATR)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from aioscard.record import read_session
 from aioscard.testing import DEMO_ATR, MIFARE_1K_ATR, MifareClassicCard, Simulator, VirtualCard
 from aioscard.testing.plugin import CardFactory
 
@@ -59,6 +60,8 @@ def test_every_example_has_a_test() -> None:
         "test_my_app.py",
         "contactless_card.py",
         "identify_card.py",
+        "record_session.py",
+        "test_replay_session.py",
     }
     assert {path.name for path in EXAMPLES.glob("*.py")} == tested
 
@@ -223,3 +226,33 @@ def test_identify_card(
         "storage card (from the ATR): MIFARE Classic 1K",
         "MIFARE Classic 1K  (line 4: 3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 .*)",
     ]
+
+
+def test_record_session(virtual_card: VirtualCard, tmp_path: Path) -> None:
+    out = run_example(example("record_session.py"), str(tmp_path / "session.jsonl"))
+    assert out.splitlines() == [
+        "IC serial: 60411234",
+        f"recorded 1 command(s) with the card of ATR {DEMO_ATR_HEX}",
+        "  00 CA 9F 7F 00 -> 47 bytes",
+    ]
+    # The recording the replay example uses is the same session.
+    recorded = read_session(tmp_path / "session.jsonl")
+    committed = read_session(EXAMPLES / "demo_session.jsonl")
+    assert [(e.command, e.response) for e in recorded.exchanges] == [
+        (e.command, e.response) for e in committed.exchanges
+    ]
+    assert recorded.atr == committed.atr == DEMO_ATR
+
+
+@pytest.mark.timeout(120)
+def test_replay_session_tests_pass_under_the_pytest_plugin() -> None:
+    out = run_example(
+        example("test_replay_session.py"),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--aioscard-readers",
+        "2",
+        module="pytest",
+    )
+    assert re.search(r"^2 passed", out, re.M), out

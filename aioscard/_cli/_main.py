@@ -207,6 +207,42 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reader_options(shell)
     shell.set_defaults(run=_run_shell)
 
+    record = commands.add_parser(
+        "record",
+        help="record the card sessions of a command (default: the APDU shell) as JSON lines",
+        description=(
+            "Run COMMAND (default: `aioscard shell`) with every aioscard connection it\n"
+            "makes recording to FILE: the ATR, the protocol, each command and response\n"
+            "with timings, one JSON object per line ($AIOSCARD_RECORD is set for it and\n"
+            "its children).  PINs and keys are redacted unless --reveal.  Replay the file\n"
+            "with `aioscard sim --replay FILE` or aioscard.testing.ReplayCard."
+        ),
+        epilog=(
+            "examples:\n"
+            "  aioscard record -o session.jsonl\n"
+            "  aioscard record -o session.jsonl -- aioscard send 00A4040008A0000006472F0001\n"
+            "  aioscard record -o session.jsonl -- python -m pytest tests/\n\n"
+            "exit status: the command's."
+        ),
+        formatter_class=_formatter,
+    )
+    record.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="the recording to write"
+    )
+    record.add_argument(
+        "--append", action="store_true", help="add to FILE instead of starting it afresh"
+    )
+    record.add_argument(
+        "--reveal", action="store_true", help="record PINs and keys in clear (default: redacted)"
+    )
+    record.add_argument(
+        "command",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND",
+        help="the command to run and record (after --)",
+    )
+    record.set_defaults(run=_run_record)
+
     sim = commands.add_parser(
         "sim",
         help="run a private pcscd with virtual readers in the foreground",
@@ -220,10 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
             "examples:\n"
             "  aioscard sim\n"
             "  aioscard sim --readers 4 --card none\n"
+            "  aioscard sim --replay session.jsonl   # reader 0 replays a recorded card\n"
             "  # in another terminal:\n"
             "  export PCSCLITE_CSOCK_NAME=/tmp/aioscard-sim-.../pcscd.comm\n"
             "  aioscard readers\n\n"
-            "exit status 1 if the simulator could not start (pcscd or vpcd missing)."
+            "exit status 1 if the simulator could not start (pcscd or vpcd missing) or the\n"
+            "replayed card got a command the recording did not expect; 2 for a malformed\n"
+            "recording."
         ),
         formatter_class=_formatter,
     )
@@ -238,6 +277,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--port", type=int, metavar="PORT", help="first vpcd TCP port")
     sim.add_argument("--log-apdus", action="store_true", help="print every APDU pcscd sees")
+    sim.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="reader 0 holds a card that replays a session recorded with `aioscard record`",
+    )
+    sim.add_argument(
+        "--lookup",
+        action="store_true",
+        help="with --replay: answer commands by lookup instead of in recorded order",
+    )
     sim.set_defaults(run=_run_sim)
     return parser
 
@@ -284,6 +333,12 @@ def _run_shell(options: argparse.Namespace) -> int:
     return run_shell(options)
 
 
+def _run_record(options: argparse.Namespace) -> int:
+    from ._record import run_record
+
+    return run_record(options)
+
+
 def _run_sim(options: argparse.Namespace) -> int:
     from ..testing.__main__ import main as simulator_main
 
@@ -292,6 +347,10 @@ def _run_sim(options: argparse.Namespace) -> int:
         argv += ["--port", str(options.port)]
     if options.log_apdus:
         argv.append("--log-apdus")
+    if options.replay is not None:
+        argv += ["--replay", options.replay]
+    if options.lookup:
+        argv.append("--lookup")
     return simulator_main(argv)
 
 

@@ -83,6 +83,9 @@ if TYPE_CHECKING:
     from ._demo_fs import SPARE_AID as SPARE_AID
     from ._errors import DropConnection as DropConnection
     from ._errors import SimulatorError as SimulatorError
+    from ._replay import ReplayCard as ReplayCard
+    from ._replay import ReplayIncompleteError as ReplayIncompleteError
+    from ._replay import ReplayMismatchError as ReplayMismatchError
     from ._simulator import DEFAULT_READER_NAME as DEFAULT_READER_NAME
     from ._simulator import Simulator as Simulator
 

@@ -15,9 +15,14 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
+from ._card import VirtualCard
 from ._errors import SimulatorError
 from ._simulator import Simulator
+
+if TYPE_CHECKING:
+    from ._replay import ReplayCard
 
 __all__ = ["main"]
 
@@ -38,14 +43,36 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-apdus", action="store_true", help="print pcscd's log, with every APDU"
     )
+    parser.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="reader 0 holds a card replaying the recorded session FILE (aioscard record)",
+    )
+    parser.add_argument(
+        "--lookup",
+        action="store_true",
+        help="with --replay: answer each command by looking it up, not in recorded order",
+    )
     return parser
+
+
+def _replay_card(path: str, strict: bool) -> ReplayCard:
+    """The replaying card, its mismatches printed to stderr as they happen."""
+    from ._replay import ReplayCard, logger
+
+    card = ReplayCard(path, strict=strict)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    return card
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the simulator until SIGINT/SIGTERM; return the exit status.
 
-    Exit status 0 after a clean stop, 1 if the simulator could not start,
-    2 for bad arguments.  Must run on the main thread (it installs signal
+    Exit status 0 after a clean stop, 1 if the simulator could not start or
+    a replayed session saw a mismatch, 2 for bad arguments or a malformed
+    recording.  Must run on the main thread (it installs signal
     handlers).
 
     Cancellation: blocks until a SIGINT or SIGTERM arrives.
@@ -54,8 +81,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parser.parse_args(argv)
     if not 1 <= options.readers <= 64:
         parser.error("--readers must be in 1..64")
+    if options.lookup and not options.replay:
+        parser.error("--lookup needs --replay FILE")
     if options.log_apdus:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+    replay: ReplayCard | None = None
+    if options.replay:
+        try:
+            replay = _replay_card(options.replay, strict=not options.lookup)
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot replay {options.replay}: {exc}", file=sys.stderr)
+            return 2
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -76,9 +112,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             for index, (name, port) in enumerate(
                 zip(simulator.reader_names, simulator.ports, strict=True)
             ):
-                if options.card == "demo":
+                if index == 0 and replay is not None:
+                    simulator.insert(VirtualCard(replay.atr, replay, name="replay"), 0, wait=False)
+                    mode = "in order" if replay.strict else "by lookup"
+                    card = f" (replaying {options.replay}, {len(replay.exchanges)} commands {mode})"
+                elif options.card == "demo":
                     simulator.insert(reader=index, wait=False)
-                card = " (demo card)" if options.card == "demo" else ""
+                    card = " (demo card)"
+                else:
+                    card = ""
                 print(f"reader {index}: {name!r} on vpcd port {port}{card}")
             print(f"pcscd pid {simulator.pid}; Ctrl-C or SIGTERM stops it", flush=True)
             # Event.wait is interrupted by the signal handler on the main thread.
@@ -87,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if replay is not None:
+        print(f"replay: {replay.summary()}", file=sys.stderr)
+        if replay.errors:
+            return 1
     return 0
 
 

@@ -19,6 +19,10 @@ Fixtures:
 ``card_factory`` (function)
     A :class:`CardFactory`: inserts any card (ATR, handler) into any reader;
     everything it inserted is removed after the test.
+``replay_card`` (function)
+    A :class:`ReplayFactory`: ``replay_card(path)`` inserts a card replaying a
+    session recorded with ``aioscard record``; after the test a command the
+    recording did not expect fails it.
 """
 
 from __future__ import annotations
@@ -30,10 +34,19 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from ..record import Session
     from ._card import CardHandler, VirtualCard
+    from ._replay import ReplayCard
     from ._simulator import Simulator
 
-__all__ = ["CardFactory", "card_factory", "pcsc_simulator", "virtual_card"]
+__all__ = [
+    "CardFactory",
+    "ReplayFactory",
+    "card_factory",
+    "pcsc_simulator",
+    "replay_card",
+    "virtual_card",
+]
 
 _READERS_OPTION = "--aioscard-readers"
 _READERS_INI = "aioscard_readers"
@@ -235,3 +248,54 @@ def virtual_card(pcsc_simulator: Simulator) -> Iterator[VirtualCard]:
         pcsc_simulator.remove(0, wait=True)
         if pcsc_simulator.running:
             wait_reader_state(pcsc_simulator, 0, present=False)
+
+
+class ReplayFactory:
+    """Inserts :class:`~aioscard.testing.ReplayCard` cards for one test, and checks them
+    after it: a command the recording did not expect fails the test."""
+
+    def __init__(self, cards: CardFactory) -> None:
+        self._cards = cards
+        self.made: list[ReplayCard] = []
+        self._complete: dict[int, bool | None] = {}
+
+    def __call__(
+        self,
+        recording: str | os.PathLike[str] | Session,
+        *,
+        reader: int | None = None,
+        strict: bool = True,
+        complete: bool | None = None,
+    ) -> ReplayCard:
+        """Insert a card replaying ``recording`` (see :class:`~aioscard.testing.ReplayCard`)
+        into ``reader`` (default: the first empty one).  After the test its
+        :meth:`~aioscard.testing.ReplayCard.check` runs with ``complete``.
+
+        Raises:
+            RecordingError, OSError, ValueError: as ``ReplayCard`` raises.
+            SimulatorError, TimeoutError: as the card factory raises.
+        """
+        from ._replay import ReplayCard
+
+        card = ReplayCard(recording, strict=strict)
+        self._cards(card.atr, card, reader=reader, name="replay card")
+        self.made.append(card)
+        self._complete[id(card)] = complete
+        return card
+
+    def check(self) -> None:
+        """Check every card made (raises the first mismatch)."""
+        for card in self.made:
+            card.check(complete=self._complete[id(card)])
+
+
+@pytest.fixture
+def replay_card(card_factory: CardFactory) -> Iterator[ReplayFactory]:
+    """A :class:`ReplayFactory`: ``replay_card("session.jsonl")`` inserts a card that
+    replays a recorded session; after the test the cards are removed and
+    checked, so a mismatch (or, in strict order, a command never sent) fails
+    the test with the APDU sent and the one expected."""
+    factory = ReplayFactory(card_factory)
+    yield factory
+    card_factory.remove_all()
+    factory.check()
