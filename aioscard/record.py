@@ -35,7 +35,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -469,13 +469,9 @@ def read_session(path: str | os.PathLike[str]) -> Session:
     source = os.fspath(path)
     with open(source, encoding="utf-8") as file:
         try:
-            return parse_session(_lines(file), source)
+            return parse_session(file, source)
         except UnicodeDecodeError as error:
             raise RecordingError(f"not UTF-8 text ({error.reason})", source) from None
-
-
-def _lines(file: Iterable[str]) -> Iterator[str]:
-    yield from file
 
 
 def process_recorder() -> SessionRecorder | None:

@@ -346,6 +346,42 @@ def test_any_lines_give_a_session_or_a_recording_error(body: list[str]) -> None:
         assert all(e.command.length >= 4 for e in result.exchanges)
 
 
+json_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.sampled_from(["00 A4 04 00", "90 00", "3B 00", "00 20 00 80 02 <2 bytes redacted>"]),
+)
+
+
+@given(
+    kind=st.sampled_from(["connect", "reconnect", "exchange", "disconnect"]),
+    fields=st.dictionaries(
+        st.sampled_from(["atr", "command", "response", "t", "duration", "connection"]),
+        json_values,
+    ),
+)
+def test_any_record_fields_give_a_session_or_a_recording_error(
+    kind: str, fields: dict[str, Any]
+) -> None:
+    line = json.dumps({"type": kind, **fields})
+    result: Session | RecordingError
+    try:
+        result = parse_session([HEADER, line], "r.jsonl")
+    except RecordingError as error:
+        result = error
+    if isinstance(result, RecordingError):
+        assert result.line == 2
+        assert str(result).startswith("r.jsonl line 2: ")
+        return
+    session = result
+    assert all(
+        exchange.response is None or len(exchange.response) >= 2 for exchange in session.exchanges
+    )
+
+
 @given(
     st.lists(
         st.tuples(
@@ -397,7 +433,7 @@ def test_cli_record_wraps_a_command(
     )
     assert done.returncode == 0, done.stderr
     assert f"recording to {path}" in done.stderr
-    assert f"recorded 2 commands to {path}" in done.stderr
+    assert f"recorded 2 commands in {path}" in done.stderr
     session = read_session(path)
     assert session.atr == DEMO_ATR
     assert [str(e.command) for e in session.exchanges] == [
@@ -413,6 +449,47 @@ def test_cli_record_wraps_a_command(
     )
     assert failing.returncode == 3
     assert "recorded nothing" in failing.stderr
+
+
+def test_cli_record_defaults_to_the_shell_and_records_pyscard_programs(
+    virtual_card: VirtualCard, tmp_path: Path
+) -> None:
+    path = tmp_path / "shell.jsonl"
+    shell = subprocess.run(
+        aioscard_command("record", "-o", str(path)),
+        input=f"{SELECT_DEMO_APDU.hex()}\n{GET_CPLC_APDU.hex()}\n",
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shell.returncode == 0, shell.stderr
+    assert "aioscard shell" in shell.stderr
+    assert len(read_session(path).exchanges) == 2
+    program = tmp_path / "legacy.py"
+    program.write_text(
+        "from smartcard.System import readers\n"
+        "connection = readers()[0].createConnection()\n"
+        "connection.connect()\n"
+        "print(connection.transmit([0x00, 0xCA, 0x9F, 0x7F, 0x00])[1:])\n"
+        "connection.disconnect()\n",
+        encoding="utf-8",
+    )
+    legacy = subprocess.run(
+        [
+            *aioscard_command("record", "-o", str(path), "--append", "--"),
+            *(sys.executable, "-m", "aioscard.compat", str(program)),
+        ],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert legacy.returncode == 0, legacy.stderr
+    assert legacy.stdout.strip() == "(144, 0)"
+    assert f"now holds 3 commands in {path}" in legacy.stderr
+    session = read_session(path)
+    assert [str(e.command) for e in session.exchanges][-1] == "00 CA 9F 7F 00"
 
 
 def test_cli_sim_replays_a_recording(tmp_path: Path) -> None:

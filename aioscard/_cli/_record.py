@@ -76,5 +76,6 @@ def run_record(options: argparse.Namespace) -> int:
     except (OSError, RecordingError) as error:
         print(f"recording {path} is not readable: {error}", file=sys.stderr)
     else:
-        print(f"recorded {len(session.exchanges)} commands to {path}", file=sys.stderr, flush=True)
+        held = "now holds" if options.append else "recorded"
+        print(f"{held} {len(session.exchanges)} commands in {path}", file=sys.stderr, flush=True)
     return status if status >= 0 else 128 - status

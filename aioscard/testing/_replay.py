@@ -213,9 +213,6 @@ class ReplayCard:
                 following.line,
             )
 
-    def reset(self) -> None:
-        """Power-on or reset: nothing changes (a session spans resets)."""
-
     def summary(self) -> str:
         """One line: commands replayed of those recorded, and mismatches."""
         with self._lock:
