@@ -7,6 +7,7 @@ the card model are also tested directly, the builders under hypothesis.
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -16,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aioscard import Card, CardConnection, Reader, contactless
+from aioscard._cli import main
 from aioscard.apdu import Response, is_sensitive, parse_apdu
 from aioscard.contactless import (
     AddressError,
@@ -318,3 +320,15 @@ def test_the_card_model_without_a_reader() -> None:
         MifareClassicCard(uid=b"\x01")
     with pytest.raises(ValueError, match="not a data block"):
         MifareClassicCard(blocks={3: bytes(16)})
+
+
+def test_cli_watch_shows_the_uid(
+    card_factory: CardFactory, pcsc_simulator: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    card_factory(MIFARE_1K_ATR, MifareClassicCard(), reader=1)
+    card_factory(DEMO_ATR, reader=2)
+    assert main(["watch", "--json", "--uid", "--count", str(4 + 2)]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    cards = {e["reader"]: e.get("uid") for e in events if e["event"] == "card_inserted"}
+    names = pcsc_simulator.reader_names
+    assert cards == {names[1]: MIFARE_DEFAULT_UID.hex().upper(), names[2]: None}

@@ -105,11 +105,15 @@ def _describe_event(event: MonitorEvent) -> tuple[str, dict[str, object]]:
         verb = "card inserted" if isinstance(event, CardInserted) else "card removed"
         atr = bytes(event.card.atr)
         text = f"{verb:<15} {event.card.reader.name}  ATR {to_hex(atr)}"
-        return text, {
+        fields: dict[str, object] = {
             "event": verb.replace(" ", "_"),
             "reader": event.card.reader.name,
             "atr": to_hex(atr, sep=""),
         }
+        if isinstance(event, CardInserted) and event.uid is not None:
+            text += f"  UID {to_hex(event.uid)}"
+            fields["uid"] = to_hex(event.uid, sep="")
+        return text, fields
     if isinstance(event, (ReaderAdded, ReaderRemoved)):
         verb = "reader added" if isinstance(event, ReaderAdded) else "reader removed"
         return f"{verb:<15} {event.reader.name}", {
@@ -171,7 +175,7 @@ async def run_watch(options: argparse.Namespace) -> int:
         await group.start(_stop_on_signals, group.cancel_scope)
         async with (
             reader_events(initial=initial) as readers,
-            card_events(initial=initial) as cards,
+            card_events(initial=initial, uid=options.uid) as cards,
         ):
             print("watching readers and cards; Ctrl-C stops", file=sys.stderr, flush=True)
 

@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
             "examples:\n"
             "  aioscard watch\n"
             "  aioscard watch --json\n"
+            "  aioscard watch --uid                    # contactless cards' UIDs too\n"
             "  aioscard watch --no-initial --count 1   # wait for the next event"
         ),
         formatter_class=_formatter,
@@ -129,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watch.add_argument(
         "--count", type=_positive_int, metavar="N", help="stop after N events (default: never)"
+    )
+    watch.add_argument(
+        "--uid",
+        action="store_true",
+        help="read each inserted contactless card's UID (PC/SC part 3 GET DATA) and show it",
     )
     watch.set_defaults(run=_async(_commands.run_watch))
 
