@@ -59,6 +59,10 @@ def test_every_example_has_a_test() -> None:
         "my_app.py",
         "test_my_app.py",
         "contactless_card.py",
+        "card_files.py",
+        "command_chaining.py",
+        "logical_channels.py",
+        "tlv_data.py",
         "identify_card.py",
         "record_session.py",
         "test_replay_session.py",
@@ -256,3 +260,56 @@ def test_replay_session_tests_pass_under_the_pytest_plugin() -> None:
         module="pytest",
     )
     assert re.search(r"^2 passed", out, re.M), out
+
+
+def test_card_files(virtual_card: VirtualCard) -> None:
+    out = run_example(example("card_files.py"))
+    assert out.splitlines() == [
+        "selected 'aioscard files': DF 5000, AID A0000006472F0002",
+        "EF 1: 700 bytes, starting 00 07 0E 15 1C 23 2A 31",
+        "EF 2: 5 records: 0101, 0202, 0303, 0404, 0505",
+        "update refused: SW 6982 checking error - Security status not satisfied",
+        "PIN verified: False, tries left: 3",
+        "after VERIFY: b'hello'",
+    ]
+    assert "313233343536" not in out.replace(" ", "")
+
+
+def test_command_chaining(virtual_card: VirtualCard) -> None:
+    before = virtual_card.apdu_count
+    out = run_example(example("command_chaining.py"))
+    assert out.splitlines() == [
+        "chaining: True, extended length: True, up to 65526 bytes per command",
+        "transport: TransportOptions(get_response=True, le_correction=True, "
+        "get_response_cla=0, max_rounds=64, chain_limit=255)",
+        "echoed 1000 bytes back intact: True",
+        "SW 9000",
+    ]
+    # SELECT and READ BINARY of EF.ATR, 4 links, 3 GET RESPONSE.
+    assert virtual_card.apdu_count - before == 2 + 4 + 3
+
+
+def test_logical_channels(virtual_card: VirtualCard) -> None:
+    out = run_example(example("logical_channels.py"))
+    assert out.splitlines() == [
+        "channel 1: 'aioscard files', 700 bytes",
+        "channel 2: 'aioscard spare', 5 bytes",
+        "basic channel still works: basic",
+        "both closed afterwards: True",
+    ]
+
+
+def test_tlv_data(virtual_card: VirtualCard) -> None:
+    out = run_example(example("tlv_data.py"))
+    lines = out.splitlines()
+    assert lines[0] == "tag 6F, 38 bytes: constructed"
+    assert "tag 84, 8 bytes: A0 00 00 06 47 2F 00 02" in lines
+    assert "label: aioscard files" in lines
+    assert "built: 6F 0A 84 02 A0 00 9F 7F 03 00 00 00" in lines
+    assert "truncated: tag 0x6F announces 10 bytes, but only 9 remain (at offset 0)" in lines
+    assert "lenient, with padding: True" in lines
+    assert lines[-3:] == [
+        "compact-TLV: [CompactTLV(tag=7, value=b'\\xf6!\\xff')]",
+        "DOL: [('9F66', 4), ('9F02', 6), ('5F2A', 2)]",
+        "DOL data: 000000000000000000000978",
+    ]
