@@ -43,7 +43,7 @@ from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
-from sphinx.util.nodes import nested_parse_with_titles
+from sphinx.util.nodes import make_refnode, nested_parse_with_titles
 
 logger = logging.getLogger(__name__)
 
@@ -709,7 +709,30 @@ def _napoleon_without_inline_types(app: Sphinx) -> None:
     app.connect("autodoc-process-docstring", process)
 
 
+def resolve_from_private_module(
+    app: Sphinx, env: BuildEnvironment, node: addnodes.pending_xref, contnode: nodes.Element
+) -> nodes.Element | None:
+    """Resolve a short name in a private module's docstring against its public package.
+
+    ``:data:`DEMO_AID``` in ``aioscard.testing._demo`` names what is documented as
+    ``aioscard.testing.DEMO_AID``."""
+    module = node.get("py:module") or ""
+    target = node.get("reftarget", "")
+    if node.get("refdomain") != "py" or not module.startswith(PACKAGE) or "._" not in module:
+        return None
+    public = module.split("._")[0]
+    objects = env.domains["py"].objects
+    for candidate in (f"{public}.{target}", f"{public}.{target.rpartition('.')[2]}"):
+        if candidate in objects:
+            entry = objects[candidate]
+            return make_refnode(
+                app.builder, node["refdoc"], entry.docname, entry.node_id, contnode, candidate
+            )
+    return None
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("missing-reference", resolve_from_private_module)
     app.setup_extension("sphinx.ext.napoleon")
     _napoleon_without_inline_types(app)
     app.connect("autodoc-process-bases", public_bases)
