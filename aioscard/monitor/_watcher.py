@@ -68,7 +68,6 @@ from typing import Final
 import anyio
 
 from .._worker import pool
-from ..card import Card
 from ..exceptions import (
     CancelledException,
     InvalidReaderException,
@@ -77,15 +76,19 @@ from ..exceptions import (
 )
 from ..native import PCSCAPI, ReaderState, get_pcsc
 from ..native import constants as C
-from ..reader import Reader
 from ._events import (
-    CardInserted,
-    CardRemoved,
     MonitorEvent,
-    ReaderAdded,
-    ReaderRemoved,
     ServiceLost,
     ServiceRestored,
+)
+from ._state import (
+    Slot,
+    changes,
+    first_model,
+    lost_events,
+    present_events,
+    unplugged,
+    wait_states,
 )
 
 __all__ = [
@@ -119,8 +122,6 @@ _POLL_MS = 1000
 _LOOK_ATTEMPTS = 10
 _STOP_CANCEL_INTERVAL = 0.005
 _STOP_GIVE_UP = 10.0
-_GONE = C.SCARD_STATE_UNKNOWN | C.SCARD_STATE_UNAVAILABLE
-_COUNT_MASK = C.SCARD_STATE_EVENT_COUNT_MASK
 
 
 class Origin(enum.Enum):
@@ -142,21 +143,6 @@ Callback = Callable[[Origin, Sequence[MonitorEvent]], None]
 class SubscriberGone(Exception):
     """Raised by a callback whose consumer no longer exists (its event loop has
     closed): the watcher drops the subscription."""
-
-
-class _Slot:
-    """What the watcher knows about one reader."""
-
-    __slots__ = ("card", "reader", "state")
-
-    def __init__(self, reader: Reader, state: int, card: Card | None) -> None:
-        self.reader = reader
-        self.state = state  # the last dwEventState seen, event counter included
-        self.card = card
-
-
-def _present(event_state: int) -> bool:
-    return bool(event_state & C.SCARD_STATE_PRESENT) and not event_state & _GONE
 
 
 class Subscription:
@@ -282,7 +268,7 @@ class _Run:
         self.waiting_forever = False
         self.synced = False  # the state is known: a snapshot can be handed out
         self.lost: SmartcardException | None = None
-        self.slots: dict[str, _Slot] = {}
+        self.slots: dict[str, Slot] = {}
         self.context: int | None = None
         self.backoff = BACKOFF_MIN
         self.wake = threading.Event()
@@ -296,7 +282,7 @@ class _Run:
             return [(Origin.CHANGE, [ServiceLost(self.lost)])]
         if not self.synced:
             return []  # the first sync is still to come and will reach the newcomer
-        return [(Origin.INITIAL, self._present_events())]
+        return [(Origin.INITIAL, present_events(self.slots))]
 
     def nudge(self) -> None:
         """Wake the thread from an INFINITE wait chosen while it had subscribers,
@@ -419,11 +405,8 @@ class _Run:
             with self.lock:
                 if self.expire_locked():
                     return
-                wait_states = [
-                    ReaderState(slot.reader.name, slot.state & ~C.SCARD_STATE_CHANGED)
-                    for slot in self.slots.values()
-                ]
-                use_pnp = pnp_works and len(wait_states) < _MAX_STATES
+                states = wait_states(self.slots)
+                use_pnp = pnp_works and len(states) < _MAX_STATES
                 timeout = C.INFINITE if use_pnp else _POLL_MS
                 if not self.subscribers:
                     # Lingering: still watching, but only until the linger runs out.
@@ -431,12 +414,10 @@ class _Run:
                     timeout = min(math.ceil(left * 1000), _POLL_MS)
                 self.waiting_forever = timeout == C.INFINITE
             if use_pnp:
-                wait_states.insert(
-                    0, ReaderState(pnp.reader, pnp.event_state & ~C.SCARD_STATE_CHANGED)
-                )
+                states.insert(0, ReaderState(pnp.reader, pnp.event_state & ~C.SCARD_STATE_CHANGED))
             relist = not use_pnp
             try:
-                result = api.get_status_change(context, timeout, wait_states)
+                result = api.get_status_change(context, timeout, states)
             except CancelledException:
                 continue  # a stop request, checked above; or a stray cancel: wait again
             except TimeoutException:
@@ -449,66 +430,26 @@ class _Run:
             if use_pnp and result:
                 pnp, result = result[0], result[1:]
                 relist = relist or bool(pnp.event_state & C.SCARD_STATE_CHANGED)
-            relist = relist or any(state.event_state & _GONE for state in result)
+            relist = relist or any(unplugged(state.event_state) for state in result)
             names = api.list_readers(context) if relist else list(self.slots)
             self._update(result, names[:_MAX_STATES])
 
     def _first_sync(self, found: Sequence[ReaderState]) -> None:
-        slots: dict[str, _Slot] = {}
-        for state in found:
-            reader = Reader(state.reader)
-            card = Card(reader, state.atr) if _present(state.event_state) else None
-            slots[state.reader] = _Slot(reader, state.event_state, card)
+        slots = first_model(found)
         with self.lock:
             restored = self.lost is not None
             self.slots = slots
             self.lost = None
             self.synced = True
             events: list[MonitorEvent] = [ServiceRestored()] if restored else []
-            events += self._present_events()
+            events += present_events(self.slots)
             subscribers = list(self.subscribers)
         if restored:
             _log.info("the PC/SC service answers again")
         self._deliver(subscribers, Origin.RESTORED if restored else Origin.INITIAL, events)
 
-    def _present_events(self) -> list[MonitorEvent]:
-        events: list[MonitorEvent] = [ReaderAdded(slot.reader) for slot in self.slots.values()]
-        events += [CardInserted(slot.card) for slot in self.slots.values() if slot.card]
-        return events
-
     def _update(self, result: Sequence[ReaderState], names: Sequence[str]) -> None:
-        events: list[MonitorEvent] = []
-        slots = dict(self.slots)
-        wanted = set(names)
-        for name in list(slots):
-            if name not in wanted:
-                gone = slots.pop(name)
-                if gone.card is not None:
-                    events.append(CardRemoved(gone.card))
-                events.append(ReaderRemoved(gone.reader))
-        for name in names:
-            if name not in slots:
-                # Its state comes with the next wait, which returns at once for an UNAWARE entry.
-                slots[name] = _Slot(Reader(name), C.SCARD_STATE_UNAWARE, None)
-                events.append(ReaderAdded(slots[name].reader))
-        for state in result:
-            slot = slots.get(state.reader)
-            if slot is None:
-                continue
-            old_card = slot.card
-            present = _present(state.event_state)
-            # A new event count on a reader holding a card both times: pulled and put back.
-            recount = (state.event_state & _COUNT_MASK) != (slot.state & _COUNT_MASK)
-            if old_card is not None and (
-                not present or recount or bytes(old_card.atr) != state.atr
-            ):
-                events.append(CardRemoved(old_card))
-                old_card = None
-            new_card = old_card
-            if present and old_card is None:
-                new_card = Card(slot.reader, state.atr)
-                events.append(CardInserted(new_card))
-            slots[state.reader] = _Slot(slot.reader, state.event_state, new_card)
+        slots, events = changes(self.slots, result, names)
         with self.lock:
             self.slots = slots
             subscribers = list(self.subscribers) if events else []
@@ -519,9 +460,7 @@ class _Run:
         with self.lock:
             if self.lost is not None or self.stopping:
                 return
-            events: list[MonitorEvent] = [ServiceLost(error)]
-            events += [CardRemoved(slot.card) for slot in self.slots.values() if slot.card]
-            events += [ReaderRemoved(slot.reader) for slot in self.slots.values()]
+            events = lost_events(self.slots, error)
             self.slots = {}
             self.lost = error
             self.synced = False
