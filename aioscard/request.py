@@ -10,8 +10,7 @@ lives at the package's top level, where pyscard users look for it.
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -25,11 +24,10 @@ from .monitor._events import (
     CardEvent,
     CardInserted,
     CardRemoved,
-    MonitorEvent,
-    ServiceLost,
 )
 from .monitor._stream import EventStream, card_events, reader_names
-from .monitor._watcher import Origin, SubscriberGone, get_watcher
+from .monitor._waiter import CardWaiter, sleep_until_over
+from .monitor._watcher import get_watcher
 from .reader import Reader
 from .service import CardService, PassThruCardService
 from .system import readers as list_readers
@@ -51,105 +49,6 @@ def _check_timeout(timeout: float | None) -> float | None:
     if math.isnan(seconds) or seconds < 0:
         raise ValueError(f"timeout must be >= 0 seconds or None, got {timeout}")
     return seconds
-
-
-class _CardWaiter:
-    """The watcher subscriber behind one ``waitforcard()`` call.
-
-    Runs on the watcher thread (and once on the caller's, for the state known
-    already); remembers the first matching card and wakes the waiting task.
-    """
-
-    def __init__(self, request: CardRequest, wakeup: Wakeup) -> None:
-        self._request = request
-        self._wakeup = wakeup
-        self._lock = threading.Lock()
-        self._ready = False
-        self._waiting = False
-        self._notified = False
-        self.card: Card | None = None
-        self.error: BaseException | None = None
-        self._present: dict[str, Card] = {}
-        # The card each reader held when pcscd was lost: its first reappearance in
-        # that reader afterwards (as soon as pcscd is back, or at the new pcscd's
-        # first presence poll) is the same card still there, not a new one.
-        self._before_loss: dict[str, Card] = {}
-
-    def _counts(self, origin: Origin, card: Card, seen_before_loss: bool) -> bool:
-        request = self._request
-        names = request._reader_names
-        if names is not None and card.reader.name not in names:
-            return False
-        if request.newcardonly and (origin is Origin.INITIAL or seen_before_loss):
-            return False  # present when the wait began (or before pcscd went away)
-        return bool(request.cardType.matches(card.atr, card.reader))
-
-    def __call__(self, origin: Origin, events: Sequence[MonitorEvent]) -> None:
-        found: Card | None = None
-        error: BaseException | None = None
-        for event in events:
-            if isinstance(event, ServiceLost):
-                self._before_loss = dict(self._present)
-            elif isinstance(event, CardRemoved):
-                self._present.pop(event.card.reader.name, None)
-            elif isinstance(event, CardInserted):
-                card = event.card
-                self._present[card.reader.name] = card
-                seen_before_loss = self._before_loss.pop(card.reader.name, None) == card
-                if found is None and error is None and self.card is None:
-                    try:
-                        if self._counts(origin, card, seen_before_loss):
-                            found = card
-                    except Exception as failure:  # the user's card type
-                        error = failure
-        with self._lock:
-            first = not self._ready
-            self._ready = True
-            hit = self.card is None and self.error is None and (found or error) is not None
-            if hit:
-                self.card, self.error = found, error
-            # Wake the task only for what it waits for: the first batch, or the answer.
-            wake = (first or hit) and self._waiting and not self._notified
-            if wake:
-                self._notified = True
-        if wake and not self._wakeup.set_threadsafe():
-            raise SubscriberGone
-
-    def over(self, *, answered: bool) -> bool:
-        """Whether the wait is over: with ``answered``, a matching card (or the card
-        type's error) is in; without, the first batch has come.  If not, the wake-up
-        is armed for the next batch that matters, so that the caller can sleep on it
-        (its own way: awaiting, or blocking a thread) without missing that batch."""
-        with self._lock:
-            if (self.card is not None or self.error is not None) if answered else self._ready:
-                return True
-            self._waiting, self._notified = True, False
-            return False
-
-    async def wait_ready(self) -> None:
-        """Wait for the first batch: the state when the wait began."""
-        while not self.over(answered=False):
-            await self._sleep()
-
-    async def wait_card(self) -> Card:
-        """Wait for a matching card.
-
-        Raises:
-            Exception: what the card type's ``matches`` raised.
-        """
-        while not self.over(answered=True):
-            await self._sleep()
-        if self.error is not None:
-            raise self.error
-        assert self.card is not None
-        return self.card
-
-    async def _sleep(self) -> None:
-        try:
-            await self._wakeup.wait()
-        finally:
-            with self._lock:
-                self._waiting = False
 
 
 class _PendingService:
@@ -289,18 +188,19 @@ class CardRequest:
 
     async def _waitforcard(self) -> CardService:
         started = anyio.current_time()
-        waiter = _CardWaiter(self, Wakeup())
+        wakeup = Wakeup()
+        waiter = CardWaiter.for_request(self, wakeup)
         subscription = get_watcher().subscribe(waiter)
         try:
             # The state when the wait began comes first (at once unless this
             # subscriber starts the watcher); the timeout counts from `started`.
-            await waiter.wait_ready()
+            await sleep_until_over(waiter, wakeup, answered=False)
             remaining = math.inf
             if self.timeout is not None:
                 remaining = max(0.0, started + self.timeout - anyio.current_time())
             with anyio.move_on_after(remaining):
-                card = await waiter.wait_card()
-                return self.cardServiceClass(card.createConnection())
+                await sleep_until_over(waiter, wakeup, answered=True)
+                return self.cardServiceClass(waiter.result().createConnection())
             raise CardRequestTimeoutException(
                 f"no matching card was inserted within {self.timeout:g} s"
             )

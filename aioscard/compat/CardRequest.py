@@ -13,10 +13,9 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
 
 from aioscard import request as _core
-from aioscard._worker import Wakeup
 from aioscard.card import Card as _CoreCard
 from aioscard.cardtype import CardType
 from aioscard.exceptions import CardRequestTimeoutException
@@ -28,6 +27,7 @@ from aioscard.monitor import (
     Subscription,
     subscribe,
 )
+from aioscard.monitor._waiter import CardWaiter
 
 from .Card import Card
 from .CardService import CardService
@@ -39,8 +39,8 @@ __all__ = ["CardRequest"]
 
 
 class _Waker:
-    """Stands in for the event-loop :class:`Wakeup` of aioscard's matcher: the
-    watcher thread sets it, a blocked thread waits on it."""
+    """The matcher's :class:`~aioscard.monitor._waiter.Waker` for a blocked thread:
+    the watcher thread sets it, the waiting thread waits on it."""
 
     __slots__ = ("event",)
 
@@ -51,17 +51,9 @@ class _Waker:
         self.event.set()
         return True
 
-    def alive(self) -> bool:
-        return True
 
-    def set(self) -> None:
-        self.event.set()
-
-
-def _block(
-    waiter: _core._CardWaiter, waker: _Waker, *, answered: bool, deadline: float | None
-) -> bool:
-    """Block until the matcher's wait is over (see ``_CardWaiter.over``) or
+def _block(waiter: CardWaiter, waker: _Waker, *, answered: bool, deadline: float | None) -> bool:
+    """Block until the matcher's wait is over (see ``CardWaiter.over``) or
     ``deadline`` (monotonic) passes; False on the deadline."""
     while True:
         waker.event.clear()
@@ -146,7 +138,7 @@ class CardRequest:
         request = self._request
         started = time.monotonic()
         waker = _Waker()
-        waiter = _core._CardWaiter(request, cast(Wakeup, waker))
+        waiter = CardWaiter.for_request(request, waker)
         subscription = subscribe(waiter)
         try:
             # The state when the wait began comes first; the timeout counts from `started`.
@@ -156,10 +148,7 @@ class CardRequest:
                 raise CardRequestTimeoutException(
                     f"no matching card was inserted within {request.timeout:g} s"
                 )
-            if waiter.error is not None:
-                raise waiter.error
-            assert waiter.card is not None
-            card = Card._from_core(waiter.card)
+            card = Card._from_core(waiter.result())
         finally:
             subscription.close()
         return self.cardServiceClass(card.createConnection())
