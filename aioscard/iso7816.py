@@ -64,6 +64,7 @@ _MAX_SHORT_NE = 256
 _MAX_EXTENDED_NC = 65535
 _MAX_EXTENDED_NE = 65536
 _MAX_OFFSET = 0x7FFF
+_MAX_ODD_OFFSET = 0xFFFFFF  # a 3-byte offset data object
 _FID_EF_ATR = 0x2F01
 
 
@@ -455,6 +456,35 @@ def _binary_p1p2(offset: int, sfi: int | None) -> tuple[int, int]:
     return offset >> 8, offset & 0xFF
 
 
+def _read_command(position: int, sfi: int | None, wanted: int, extended: bool) -> bytes:
+    """READ BINARY B0 where P1 P2 can address ``position``, else the odd B1 with an offset DO."""
+    long_le = extended and wanted > _MAX_SHORT_NE
+    if position <= (0xFF if sfi is not None else _MAX_OFFSET):
+        p1, p2 = _binary_p1p2(position, sfi)
+        return build_apdu(0x00, 0xB0, p1, p2, b"", wanted, extended=long_le)
+    # P1-P2 0000 is the current EF; 00 then b5-b1 a short EF identifier.
+    size = max(1, (position.bit_length() + 7) // 8)
+    offset_do = TLV(0x54, position.to_bytes(size, "big")).to_bytes()
+    return build_apdu(0x00, 0xB1, 0x00, sfi or 0x00, offset_do, wanted, extended=long_le)
+
+
+def _unwrap_odd(response: Response) -> bytes:
+    """The data of an odd-INS READ BINARY answer: the value of its DO 53."""
+    if not response.data:
+        return b""
+    found = next(
+        (item for item in parse(response.data_bytes, strict=False) if item.tag == 0x53), None
+    )
+    if found is None:
+        raise SWException(
+            response.data,
+            response.sw1,
+            response.sw2,
+            "READ BINARY (B1) answered without a discretionary data object (53)",
+        )
+    return found.value
+
+
 async def read_binary(
     target: Target,
     *,
@@ -466,45 +496,43 @@ async def read_binary(
     """Read a transparent EF: ``length`` bytes from ``offset``, or (``length=None``) to its end.
 
     The EF is the current one, or the one with short identifier ``sfi`` (which
-    then becomes current; its first read starts at an offset below 256).  Reads
-    ask for up to 256 bytes at a time, or with extended length (when
-    ``capabilities``, by default the ATR's, declare it) for up to
-    :attr:`CardCapabilities.max_response_data`.  A ``6Cxx`` answer is asked
-    again with Le ``xx``; ``6282`` (end of file reached) ends the read with the
-    bytes returned, and so does ``6B00`` at an offset past the first read.
+    then becomes current).  Reads ask for up to 256 bytes at a time, or with
+    extended length (when ``capabilities``, by default the ATR's, declare it)
+    for up to :attr:`CardCapabilities.max_response_data`.  Offsets P1-P2 cannot
+    hold (past 0x7FFF, or past 0xFF with ``sfi``) go with the odd instruction
+    B1 and an offset data object (54).  A ``6Cxx`` answer is asked again with
+    Le ``xx``; ``6282`` (end of file reached) ends the read with the bytes
+    returned, and so does ``6B00`` at an offset past the first read.
 
     Raises:
         CheckingErrorException: ``6986`` no EF selected, ``6981`` not a
             transparent EF, ``6B00`` an offset beyond the end, and other refusals.
-        ValueError: ``length`` bytes were asked for and the EF ended sooner, an
-            offset past 0x7FFF, or other bad arguments; TypeError for wrong types.
+        TLVError: a B1 answer that is not BER-TLV.
+        ValueError: ``length`` bytes were asked for and the EF ended sooner, or
+            other bad arguments; TypeError for wrong types.
 
     Cancellation: the task resumes at once; the commands sent so far reached the
     card, and the one in flight completes with its response discarded (see
     :meth:`aioscard.CardConnection.transmit`).
     """
-    _check_count(offset, "offset", 0, _MAX_OFFSET)
+    _check_count(offset, "offset", 0, _MAX_ODD_OFFSET)
     if length is not None:
-        _check_count(length, "length", 1, 0x10000)
+        _check_count(length, "length", 1, _MAX_ODD_OFFSET)
     sfi = _check_sfi(sfi)
     chunk = _capabilities(target, capabilities).max_response_data
     extended = chunk > _MAX_SHORT_NE
     collected = bytearray()
     position = offset
     while length is None or len(collected) < length:
-        if position > _MAX_OFFSET:
-            if length is None:
-                break  # as far as READ BINARY B0 can address
-            raise ValueError(
-                f"reading {length} bytes from offset {offset} goes past 0x7FFF, the "
-                "furthest offset READ BINARY (B0) can address"
-            )
         wanted = chunk if length is None else min(chunk, length - len(collected))
-        p1, p2 = _binary_p1p2(position, sfi)
-        command = build_apdu(0x00, 0xB0, p1, p2, b"", wanted, extended=extended and wanted > 256)
+        command = _read_command(position, sfi, wanted, extended)
+        odd = command[1] == 0xB1
+        if odd:
+            wanted = min(chunk, wanted + 4)  # room for DO 53's tag and length
+            command = _read_command(position, sfi, wanted, extended)
         response = await target.transmit(command)
         if response.sw1 == 0x6C:
-            command = build_apdu(0x00, 0xB0, p1, p2, b"", response.sw2 or _MAX_SHORT_NE)
+            command = _read_command(position, sfi, response.sw2 or _MAX_SHORT_NE, False)
             response = await target.transmit(command)
         if response.sw == 0x6B00 and position > offset:
             break  # the previous read ended exactly at the end of the file
@@ -512,9 +540,13 @@ async def read_binary(
         if not at_end:
             _raise_for(response, "READ BINARY")
         sfi = None  # the EF is now the current one
-        collected += response.data_bytes
-        position += len(response.data)
-        if at_end or not response.data or (length is None and len(response.data) < wanted):
+        data = _unwrap_odd(response) if odd else response.data_bytes
+        if length is not None:
+            data = data[: length - len(collected)]
+        collected += data
+        position += len(data)
+        short_read = not odd and len(data) < wanted
+        if at_end or not data or (length is None and short_read):
             break
     if length is not None and len(collected) < length:
         raise ValueError(

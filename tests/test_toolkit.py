@@ -30,6 +30,7 @@ from aioscard.testing import (
     FID_RECORD_EF,
     FID_TRANSPARENT_EF,
     FILES_AID,
+    FILES_LARGE,
     FILES_RECORDS,
     FILES_TRANSPARENT,
     FILES_VARIABLE_RECORDS,
@@ -214,9 +215,32 @@ async def test_read_binary_needs_an_ef(connection: aioscard.CardConnection) -> N
     with pytest.raises(ValueError, match="sfi"):
         await iso7816.read_binary(connection, sfi=31)
     with pytest.raises(ValueError, match="offset"):
-        await iso7816.read_binary(connection, offset=0x8000)
-    with pytest.raises(ValueError, match=r"0\.\.255 when a short EF"):
-        await iso7816.read_binary(connection, offset=300, sfi=1)
+        await iso7816.read_binary(connection, offset=0x1000000)
+    with pytest.raises(ValueError, match="length"):
+        await iso7816.read_binary(connection, length=0)
+
+
+async def test_read_binary_past_offset_7fff_and_by_sfi_past_ff_uses_b1(
+    connection: aioscard.CardConnection,
+) -> None:
+    recorder = Recorder()
+    connection.addObserver(recorder)
+    await iso7816.select(connection, aid=FILES_AID, control=None)
+    # By SFI from offset 300: P1-P2 cannot hold both, so B1 with an offset data object.
+    assert (
+        await iso7816.read_binary(connection, offset=300, length=10, sfi=1)
+        == (FILES_TRANSPARENT[300:310])
+    )
+    odd = [command for command in recorder.commands if command[1] == 0xB1]
+    assert [command[:9] for command in odd] == [bytes.fromhex("00B100010454 02012C")]
+    # A 40,000-byte EF read whole: B0 up to offset 0x7FFF, B1 beyond, nothing lost.
+    assert await iso7816.read_binary(connection, sfi=4) == FILES_LARGE
+    instructions = {command[1] for command in recorder.commands}
+    assert {0xB0, 0xB1} <= instructions
+    assert await iso7816.read_binary(connection, offset=39_990) == FILES_LARGE[39_990:]
+    with pytest.raises(CheckingErrorException) as caught:
+        await iso7816.read_binary(connection, offset=40_000)
+    assert caught.value.sw == 0x6B00
 
 
 async def test_update_binary_after_verify_and_the_pin_stays_out_of_logs(

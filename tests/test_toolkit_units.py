@@ -101,6 +101,19 @@ def test_updates_need_the_pin_and_stay_on_this_card() -> None:
     assert card(build_apdu(0x00, 0xB0, 0, 2, b"", 2)) == b"ab" + OK
 
 
+def test_odd_read_binary_takes_an_offset_data_object() -> None:
+    card = DemoCard()
+    card(select_path(FID_FILES_DF, FID_TRANSPARENT_EF))
+    answer = card(build_apdu(0x00, 0xB1, 0x00, 0x00, bytes.fromhex("5402012C"), 14))
+    assert answer == bytes.fromhex("530A") + FILES_TRANSPARENT[300:310] + OK
+    at_end = card(build_apdu(0x00, 0xB1, 0x00, 0x00, bytes.fromhex("540202B8"), 14))
+    assert at_end == bytes.fromhex("5304") + FILES_TRANSPARENT[696:] + b"\x62\x82"
+    assert sw(card(build_apdu(0x00, 0xB1, 0x00, 0x00, bytes.fromhex("540202BC"), 14))) == 0x6B00
+    assert sw(card(build_apdu(0x00, 0xB1, 0x00, 0x00, bytes.fromhex("53020000"), 14))) == 0x6A80
+    assert sw(card(build_apdu(0x00, 0xB1, 0x00, 0x00, bytes.fromhex("5402"), 14))) == 0x6A80
+    assert sw(card(build_apdu(0x00, 0xB1, 0x00, 0x00, bytes.fromhex("540100"), 3))) == 0x6700
+
+
 # -- channels ---------------------------------------------------------------------------------
 
 

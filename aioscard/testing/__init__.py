@@ -72,11 +72,13 @@ if TYPE_CHECKING:
     from ._demo_fs import CAPABILITIES_ATR as CAPABILITIES_ATR
     from ._demo_fs import FID_EF_ATR as FID_EF_ATR
     from ._demo_fs import FID_FILES_DF as FID_FILES_DF
+    from ._demo_fs import FID_LARGE_EF as FID_LARGE_EF
     from ._demo_fs import FID_RECORD_EF as FID_RECORD_EF
     from ._demo_fs import FID_SPARE_DF as FID_SPARE_DF
     from ._demo_fs import FID_TRANSPARENT_EF as FID_TRANSPARENT_EF
     from ._demo_fs import FID_VARIABLE_EF as FID_VARIABLE_EF
     from ._demo_fs import FILES_AID as FILES_AID
+    from ._demo_fs import FILES_LARGE as FILES_LARGE
     from ._demo_fs import FILES_RECORDS as FILES_RECORDS
     from ._demo_fs import FILES_TRANSPARENT as FILES_TRANSPARENT
     from ._demo_fs import FILES_VARIABLE_RECORDS as FILES_VARIABLE_RECORDS

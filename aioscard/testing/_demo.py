@@ -27,6 +27,9 @@ Command (hex)                     Answer
                                   before an explicit Le); ``6B 00`` at or beyond the
                                   end; ``69 86`` with no EF selected; ``69 81`` for a
                                   record EF
+``00 B1 00 SFI Lc 54 L off Le``   READ BINARY (odd): the current EF (P2 00) or short EF
+                                  P2 from the offset in DO 54 (up to 3 bytes), the
+                                  bytes wrapped in DO 53; ends as READ BINARY does
 ``00 D6 P1 P2 Lc data``           UPDATE BINARY, addressed as READ BINARY: ``90 00``;
                                   ``69 82`` before VERIFY; ``69 85`` for read-only
                                   files; ``6A 84`` past the end
@@ -87,6 +90,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 
+from ..tlv import TLV, TLVError, parse
 from ._apdu import CommandAPDU, status
 from ._demo_fs import (
     CHANNELS,
@@ -185,6 +189,7 @@ _INS_VERIFY, _INS_CHANGE, _INS_RESET_COUNTER = 0x20, 0x24, 0x2C
 _INS_GET_CHALLENGE, _INS_SELECT, _INS_READ_BINARY = 0x84, 0xA4, 0xB0
 _INS_GET_RESPONSE, _INS_GET_DATA = 0xC0, 0xCA
 _INS_UPDATE_BINARY, _INS_READ_RECORD, _INS_MANAGE_CHANNEL = 0xD6, 0xB2, 0x70
+_INS_READ_BINARY_ODD = 0xB1
 _INS_ECHO, _INS_LONG_RESPONSE, _INS_EXACT_LENGTH = 0xEE, 0xE0, 0xE6
 _INS_DELAY, _INS_DROP = 0xDD, 0xDF
 _PIN_REFERENCE = 0x80
@@ -307,6 +312,7 @@ class DemoCard:
             (_CLA_ISO, _INS_GET_DATA): self._get_data,
             (_CLA_ISO, _INS_GET_RESPONSE): self._get_response,
             (_CLA_ISO, _INS_UPDATE_BINARY): self._update_binary,
+            (_CLA_ISO, _INS_READ_BINARY_ODD): self._read_binary_odd,
             (_CLA_ISO, _INS_READ_RECORD): self._read_record,
             (_CLA_ISO, _INS_MANAGE_CHANNEL): self._manage_channel,
             (_CLA_PROPRIETARY, _INS_GET_DATA): self._get_data,
@@ -516,6 +522,41 @@ class DemoCard:
         if len(chunk) < command.ne and command.ne != maximum:
             return chunk + _SW_END_OF_FILE
         return chunk + _OK
+
+    def _read_binary_odd(self, command: CommandAPDU) -> bytes:
+        if command.ne is None:
+            return _SW_WRONG_LENGTH
+        if command.p1 or command.p2 > 30:
+            return _SW_WRONG_P1P2
+        channel = self._channel
+        if command.p2:
+            found = channel.df.by_sfi(command.p2)
+            if found is None:
+                return _SW_NOT_FOUND
+            channel.ef = found
+        ef = channel.ef
+        if ef is None:
+            return _SW_NO_EF
+        if ef.kind != "transparent":
+            return _SW_INCOMPATIBLE_FILE
+        try:
+            objects = parse(command.data)
+        except TLVError:
+            return _SW_WRONG_DATA
+        if len(objects) != 1 or objects[0].tag != 0x54 or not 1 <= objects[0].length <= 3:
+            return _SW_WRONG_DATA
+        offset = int.from_bytes(objects[0].value, "big")
+        if offset >= len(ef.content):
+            return _SW_WRONG_OFFSET
+        room = command.ne - 4  # DO 53's tag and a length of up to 3 bytes
+        if room < 1:
+            return _SW_WRONG_LENGTH
+        chunk = bytes(ef.content[offset : offset + room])
+        maximum = 65536 if command.extended else 256
+        answer = TLV(0x53, chunk).to_bytes()
+        if len(chunk) < room and command.ne != maximum:
+            return answer + _SW_END_OF_FILE
+        return answer + _OK
 
     def _update_binary(self, command: CommandAPDU) -> bytes:
         if not command.data:

@@ -9,7 +9,8 @@
     |-- DF 5000        AID A0 00 00 06 47 2F 00 02, label "aioscard files"
     |   |-- EF 5001    transparent, SFI 1, 700 bytes (updatable after VERIFY)
     |   |-- EF 5002    linear fixed, SFI 2: 5 records of 16 bytes (updatable after VERIFY)
-    |   `-- EF 5003    linear variable, SFI 3: 3 records of 3, 10 and 40 bytes
+    |   |-- EF 5003    linear variable, SFI 3: 3 records of 3, 10 and 40 bytes
+    |   `-- EF 5004    transparent, SFI 4, 40,000 bytes: past offset 0x7FFF, READ BINARY B1
     `-- DF 6000        AID A0 00 00 06 47 2F 00 03, label "aioscard spare"
         `-- EF 6001    transparent, SFI 1: "spare"
 
@@ -31,11 +32,13 @@ __all__ = [
     "CHANNELS",
     "FID_EF_ATR",
     "FID_FILES_DF",
+    "FID_LARGE_EF",
     "FID_RECORD_EF",
     "FID_SPARE_DF",
     "FID_TRANSPARENT_EF",
     "FID_VARIABLE_EF",
     "FILES_AID",
+    "FILES_LARGE",
     "FILES_RECORDS",
     "FILES_TRANSPARENT",
     "FILES_VARIABLE_RECORDS",
@@ -63,6 +66,10 @@ FID_TRANSPARENT_EF = 0x5001
 FID_RECORD_EF = 0x5002
 #: Its linear variable EF (records of 3, 10 and 40 bytes, SFI 3).
 FID_VARIABLE_EF = 0x5003
+#: Its large transparent EF (40,000 bytes, SFI 4): offsets past 0x7FFF need READ BINARY B1.
+FID_LARGE_EF = 0x5004
+#: The content of EF 5004: the bytes 00..FF over and over, 40,000 of them.
+FILES_LARGE = bytes(range(256)) * 156 + bytes(range(64))
 #: File identifier of the "aioscard spare" DF.
 FID_SPARE_DF = 0x6000
 #: The AID of DF 5000.
@@ -238,6 +245,7 @@ class FileSystem:
                 records=[bytearray(record) for record in FILES_VARIABLE_RECORDS],
             )
         )
+        files.add(ElementaryFile(FID_LARGE_EF, "transparent", 4, bytearray(FILES_LARGE)))
         self.mf.add(files)
         spare = DedicatedFile(FID_SPARE_DF, SPARE_AID, "aioscard spare")
         spare.add(ElementaryFile(0x6001, "transparent", 1, bytearray(b"spare")))
