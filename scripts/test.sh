@@ -12,7 +12,7 @@ echo "== mypy --strict" >&2
 echo "== docs" >&2
 # The site, with warnings as errors, every cross-reference and internal link checked,
 # and every public name in the API reference (its samples run in tests/test_docs_samples.py).
-bash scripts/docs.sh
+bash scripts/docs.sh -E
 echo "== pytest" >&2
 # The long fault-injection and load variants (marker "slow", deselected by a plain
 # pytest run) are part of the whole check.

@@ -27,6 +27,7 @@ import importlib
 import inspect
 import pkgutil
 import posixpath
+import re
 import sys
 import types
 from collections.abc import Iterator
@@ -403,20 +404,23 @@ def _subparsers(parser: argparse.ArgumentParser) -> list[tuple[str, str, argpars
     return found
 
 
-def _rst_table(rows: list[tuple[str, str]], header: tuple[str, str]) -> list[str]:
-    lines = [".. list-table::", "   :header-rows: 1", "   :widths: 35 65", ""]
-    for left, right in [header, *rows]:
-        lines.append(f"   * - {_rst_literal(left)}" if left != header[0] else f"   * - {left}")
-        lines.append(f"     - {_rst_escape(right) or '-'}")
-    return lines
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: one line, pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
 
 
-def _rst_literal(text: str) -> str:
-    return f"``{text}``"
+def _myst_roles(text: str) -> str:
+    """A docstring's reST roles (``:class:`X```) in MyST's form (``{class}`X```)."""
+    return re.sub(r":((?:py:)?\w+):`", r"{\1}`", text)
 
 
-def _rst_escape(text: str) -> str:
-    return " ".join(text.replace("\\", "\\\\").replace("*", "\\*").replace("`", "\\`").split())
+def _parse_markdown(directive: SphinxDirective, lines: list[str]) -> list[nodes.Node]:
+    """Parse generated MyST Markdown in the directive's place.
+
+    Headings join the page's own sections (MyST puts them there)."""
+    container = nodes.section()
+    nested_parse_with_titles(directive.state, StringList(lines, "<aioscard>"), container)
+    return list(container.children)
 
 
 class CLIDirective(SphinxDirective):
@@ -430,11 +434,7 @@ class CLIDirective(SphinxDirective):
         lines += self._parser_section(parser, "aioscard", top=True)
         for name, help_text, sub in _subparsers(parser):
             lines += self._parser_section(sub, f"aioscard {name}", summary=help_text)
-        container = nodes.section()
-        # The commands' sections join the page's own (MyST places them there, not in
-        # the container); _CLILabels names them.
-        nested_parse_with_titles(self.state, StringList(lines, "<aioscard-cli>"), container)
-        return [*container.children, _cli_marker()]
+        return [*_parse_markdown(self, lines), _cli_marker()]
 
     def _parser_section(
         self,
@@ -444,30 +444,22 @@ class CLIDirective(SphinxDirective):
         top: bool = False,
         summary: str = "",
     ) -> list[str]:
-        heading = f"``{title}``"
-        lines = [heading, "-" * (len(heading) + 2), ""]
+        lines = [f"### `{title}`", ""]
         if summary:
-            lines += [_rst_escape(summary[0].upper() + summary[1:]) + ".", ""]
-        lines += ["::", ""]
-        lines += ["   " + line for line in parser.format_usage().strip().splitlines()]
-        lines.append("")
+            lines += [_cell(summary[0].upper() + summary[1:]) + ".", ""]
+        lines += ["```text", *parser.format_usage().strip().splitlines(), "```", ""]
         if parser.description:
-            lines += ["::", ""]
-            lines += ["   " + line for line in parser.description.strip().splitlines()]
-            lines.append("")
+            lines += ["```text", *parser.description.strip().splitlines(), "```", ""]
         rows = _option_rows(parser)
         if rows:
-            lines += _rst_table(rows, ("argument", "meaning"))
+            lines += ["| argument | meaning |", "|---|---|"]
+            lines += [f"| `{_cell(left)}` | {_cell(right) or '-'} |" for left, right in rows]
             lines.append("")
-        if parser.epilog and not top:
-            lines += ["::", ""]
-            lines += ["   " + line for line in parser.epilog.strip().splitlines()]
-            lines.append("")
-        elif parser.epilog:
-            examples = parser.epilog.split("\n\n")[0]
-            lines += ["::", ""]
-            lines += ["   " + line for line in examples.strip().splitlines()]
-            lines.append("")
+        epilog = (parser.epilog or "").strip()
+        if top:
+            epilog = epilog.split("\n\n")[0]  # the examples; exit statuses have a table
+        if epilog:
+            lines += ["```text", *epilog.splitlines(), "```", ""]
         return lines
 
 
@@ -517,13 +509,10 @@ class ExitCodesDirective(SphinxDirective):
             if not comment and value == 0:
                 comment = "Success."
             rows.append((value, name, comment))
-        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 10 25 65", ""]
-        lines += ["   * - status", "     - constant", "     - meaning"]
+        lines = ["| status | constant | meaning |", "|---|---|---|"]
         for value, name, comment in sorted(rows):
-            lines += [f"   * - {value}", f"     - ``{name}``", f"     - {comment or '-'}"]
-        container = nodes.section()
-        self.state.nested_parse(StringList(lines, "<aioscard-exit-codes>"), 0, container)
-        return list(container.children)
+            lines.append(f"| {value} | `{name}` | {_cell(_myst_roles(comment)) or '-'} |")
+        return _parse_markdown(self, lines)
 
 
 class ExceptionsDirective(SphinxDirective):
@@ -545,21 +534,15 @@ class ExceptionsDirective(SphinxDirective):
             obj = getattr(importlib.import_module(module), attr, None)
             if inspect.isclass(obj) and issubclass(obj, BaseException):
                 classes.setdefault(obj, target)
-        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 40 30 30", ""]
-        lines += ["   * - exception", "     - raised when", "     - PC/SC return codes"]
+        lines = ["| exception | raised when | PC/SC return codes |", "|---|---|---|"]
         for cls, depth in _tree(list(classes)):
-            target = classes[cls]
             indent = "\u2003" * depth + ("\u2514 " if depth else "")
-            summary = (inspect.getdoc(cls) or "").split("\n\n")[0]
-            summary = " ".join(summary.split())
-            lines += [
-                f"   * - {indent}:py:exc:`~{target}`",
-                f"     - {summary or '-'}",
-                f"     - {', '.join(sorted(f'``{c}``' for c in codes.get(cls, []))) or '-'}",
-            ]
-        container = nodes.section()
-        self.state.nested_parse(StringList(lines, "<aioscard-exceptions>"), 0, container)
-        return list(container.children)
+            summary = _myst_roles((inspect.getdoc(cls) or "").split("\n\n")[0])
+            pcsc = ", ".join(f"`{c}`" for c in sorted(codes.get(cls, [])))
+            lines.append(
+                f"| {indent}{{py:exc}}`~{classes[cls]}` | {_cell(summary) or '-'} | {pcsc or '-'} |"
+            )
+        return _parse_markdown(self, lines)
 
 
 def _tree(classes: list[type]) -> list[tuple[type, int]]:
@@ -577,8 +560,12 @@ def _tree(classes: list[type]) -> list[tuple[type, int]]:
         children.setdefault(parent(cls), []).append(cls)
     ordered: list[tuple[type, int]] = []
 
+    def size(cls: type) -> int:
+        return 1 + sum(size(child) for child in children.get(cls, []))
+
     def walk(node: type | None, depth: int) -> None:
-        for child in sorted(children.get(node, []), key=lambda c: c.__name__):
+        # The largest families first (SmartcardException's), then by name.
+        for child in sorted(children.get(node, []), key=lambda c: (-size(c), c.__name__)):
             ordered.append((child, depth))
             walk(child, depth + 1)
 
@@ -603,35 +590,41 @@ class _LinkParser(html.parser.HTMLParser):
                 self.links.append(value)
 
 
-def check_links(app: Sphinx, error: Exception | None) -> None:
-    if error is not None or app.builder.format != "html":
-        return
-    root = Path(app.outdir)
+def broken_links(root: Path) -> tuple[int, list[str]]:
+    """Check every relative link of the HTML pages under ``root``: the page it names
+    exists, and so does the anchor.  Returns the number of pages and the problems."""
     pages: dict[str, _LinkParser] = {}
     for path in root.rglob("*.html"):
         parser = _LinkParser()
         parser.feed(path.read_text(encoding="utf-8"))
         pages[path.relative_to(root).as_posix()] = parser
-    broken = 0
+    problems: list[str] = []
     for page, parser in sorted(pages.items()):
         for link in parser.links:
             parts = urlsplit(link)
-            if parts.scheme or parts.netloc or link.startswith("mailto:"):
+            if parts.scheme or parts.netloc:
                 continue
             target = page
             if parts.path:
                 target = posixpath.normpath(posixpath.join(posixpath.dirname(page), parts.path))
-                if target.endswith("/") or (root / target).is_dir():
+                if (root / target).is_dir():
                     target = posixpath.join(target, "index.html")
-            if not (root / target).exists():
-                logger.warning("%s: broken internal link %s", page, link, type="aioscard")
-                broken += 1
+            if not (root / target).is_file():
+                problems.append(f"{page}: broken internal link {link}")
                 continue
             fragment = unquote(parts.fragment)
             if fragment and target in pages and fragment not in pages[target].ids:
-                logger.warning("%s: link %s: no anchor #%s", page, link, fragment, type="aioscard")
-                broken += 1
-    logger.info("aioscard: checked the internal links of %d pages, %d broken", len(pages), broken)
+                problems.append(f"{page}: link {link}: no anchor #{fragment}")
+    return len(pages), problems
+
+
+def check_links(app: Sphinx, error: Exception | None) -> None:
+    if error is not None or app.builder.format != "html":
+        return
+    count, problems = broken_links(Path(app.outdir))
+    for problem in problems:
+        logger.warning("%s", problem, type="aioscard", subtype="link")
+    logger.info("aioscard: checked the internal links of %d pages", count)
 
 
 def data_comment(fullname: str) -> list[str]:
