@@ -22,8 +22,10 @@ from typing import Any
 from aioscard import connection as _core
 from aioscard import exceptions as exc
 from aioscard._blocking import BlockingConnection
-from aioscard.apdu import Response
+from aioscard.apdu import Response, coerce_apdu
+from aioscard.connection import to_native_protocol
 from aioscard.native import constants as C
+from aioscard.observer import CardConnectionEvent
 from aioscard.util import ByteInput
 
 __all__ = ["CardConnection"]
@@ -97,6 +99,8 @@ class CardConnection:
         self._core = core
         # Armed by entering a with-block: connect on first use unless connect() came first.
         self._autoconnect = False
+        # pyscard tells observers of "release" once, when the context goes.
+        self._release_told = False
         weakref.finalize(self, _release_abandoned, core)
 
     def __repr__(self) -> str:
@@ -214,8 +218,14 @@ class CardConnection:
         self._blocking.release()
 
     def release(self) -> None:
-        """Disconnect if connected and release the PC/SC context (SCardReleaseContext)."""
+        """Disconnect if connected and release the PC/SC context (SCardReleaseContext).
+
+        Observers hear of it once (a ``"release"`` event), as in pyscard.
+        """
         self._autoconnect = False
+        if not self._release_told:
+            self._release_told = True
+            self._core.notifyObservers(CardConnectionEvent("release"))
         self._blocking.release()
 
     def __enter__(self) -> CardConnection:
@@ -249,6 +259,8 @@ class CardConnection:
         """
         if self._autoconnect:
             self._use()
+        if self._overrides("doTransmit"):
+            return self._transmit_through_hook(command, protocol)
         return self._blocking.transmit(command, protocol)
 
     def control(self, controlCode: int, command: ByteInput | None = None) -> list[int]:
@@ -259,6 +271,8 @@ class CardConnection:
         """
         if self._autoconnect:
             self._use()
+        if self._overrides("doControl"):
+            return self._control_through_hook(controlCode, command)
         return self._blocking.control(controlCode, command)
 
     def getAttrib(self, attribId: int) -> list[int]:
@@ -269,6 +283,8 @@ class CardConnection:
         """
         if self._autoconnect:
             self._use()
+        if self._overrides("doGetAttrib"):
+            return self._get_attrib_through_hook(attribId)
         return self._blocking.getAttrib(attribId)
 
     def getATR(self) -> list[int]:
@@ -331,3 +347,78 @@ class CardConnection:
     def countObservers(self) -> int:
         """How many observers are registered."""
         return self._core.countObservers()
+
+    # -- pyscard's hooks for subclasses ------------------------------------------------------
+    #
+    # pyscard's transmit(), control() and getAttrib() tell observers, call
+    # doTransmit(), doControl() or doGetAttrib() for the exchange itself, and run
+    # the error-checking chain.  A subclass that overrides one of these hooks
+    # gets exactly that sequence; one that does not takes the core's own path,
+    # which does the same in one hand-off.
+
+    def _overrides(self, hook: str) -> bool:
+        return getattr(type(self), hook) is not getattr(CardConnection, hook)
+
+    def _tell(self, kind: str, args: Any) -> None:
+        self._core.notifyObservers(CardConnectionEvent(kind, args))
+
+    def _check(self, *response: Any) -> None:
+        chain = self.errorcheckingchain
+        if chain:
+            chain[0](*response)
+
+    def _transmit_through_hook(self, command: ByteInput, protocol: int | None) -> Response:
+        self._tell("command", [command, protocol])
+        data, sw1, sw2 = self.doTransmit(command, protocol)
+        self._tell("response", [data, sw1, sw2])
+        self._check(data, sw1, sw2)
+        return Response(list(data), sw1, sw2)
+
+    def _control_through_hook(self, controlCode: int, command: ByteInput | None) -> list[int]:
+        command = [] if command is None else command
+        self._tell("command", [controlCode, command])
+        data = self.doControl(controlCode, command)
+        self._tell("response", data)
+        self._check(data)
+        return data
+
+    def _get_attrib_through_hook(self, attribId: int) -> list[int]:
+        self._tell("attrib", [attribId])
+        data = self.doGetAttrib(attribId)
+        self._check(data)
+        return data
+
+    def doTransmit(self, command: ByteInput, protocol: int | None = None) -> Response:
+        """Exchange one APDU with the card (SCardTransmit): ``(data, sw1, sw2)``.
+
+        pyscard's hook: :meth:`transmit` calls an overriding ``doTransmit``
+        between telling observers and running the error-checking chain.  This
+        one does neither; it follows ``61xx``/``6Cxx`` as :meth:`transmit` does.
+
+        Raises:
+            CardConnectionException: not connected; others as :meth:`transmit`.
+        """
+        # The bare exchange, without the observers and the chain that transmit()
+        # adds: the blocking view has no call for that yet, so this reaches into
+        # the core connection (internal; to move behind aioscard._blocking).
+        core = self._core
+        apdu = coerce_apdu(command)
+        active = None if protocol is None else to_native_protocol(protocol)
+        if active is None and core.defaultprotocol is not None:
+            active = to_native_protocol(core.defaultprotocol, "defaultprotocol")
+        raw: bytes = core._context.call(core._guard, core._job_transmit, apdu, active)
+        return Response(list(raw[:-2]), raw[-2], raw[-1])
+
+    def doControl(self, controlCode: int, command: ByteInput | None = None) -> list[int]:
+        """Send a control command to the reader (SCardControl), without telling observers.
+
+        pyscard's hook, called by :meth:`control` when a subclass overrides it.
+        """
+        return self._blocking.control(controlCode, command)
+
+    def doGetAttrib(self, attribId: int) -> list[int]:
+        """Read a reader attribute (SCardGetAttrib), without telling observers.
+
+        pyscard's hook, called by :meth:`getAttrib` when a subclass overrides it.
+        """
+        return self._blocking.getAttrib(attribId)

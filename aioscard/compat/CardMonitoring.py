@@ -12,7 +12,7 @@ it is back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from aioscard.monitor import CardInserted, CardRemoved, MonitorEvent
 
@@ -20,7 +20,7 @@ from ._monitoring import WatcherMonitor
 from .Card import Card
 from .Observer import Observer
 
-__all__ = ["CardMonitor", "CardObserver"]
+__all__ = ["CardMonitor", "CardMonitoringThread", "CardObserver"]
 
 
 class CardObserver(Observer):
@@ -50,6 +50,11 @@ class CardMonitor(WatcherMonitor[str, Card]):
     def __str__(self) -> str:
         return "CardMonitor"
 
+    def present(self) -> list[Card]:
+        """The cards present, as last reported to observers (none without observers)."""
+        with self._lock:
+            return list(self._items.values())
+
     def _apply(
         self, items: dict[str, Card], events: Sequence[MonitorEvent]
     ) -> tuple[list[Card], list[Card]]:
@@ -64,3 +69,28 @@ class CardMonitor(WatcherMonitor[str, Card]):
                 gone = items.pop(event.card.reader.name, None)
                 removed.append(gone or Card._from_core(event.card))
         return added, removed
+
+
+class CardMonitoringThread:
+    """pyscard's name for the thread behind :class:`CardMonitor`, kept for imports.
+
+    The shim has no such thread: :class:`CardMonitor` is fed by aioscard's
+    shared watcher.  Creating one starts nothing; :attr:`cards` is what the
+    monitor knows to be present, and :meth:`stop` and :meth:`join` return at once.
+    """
+
+    instance: ClassVar[Any] = None
+
+    def __init__(self, observable: CardMonitor) -> None:
+        self.observable = observable
+
+    @property
+    def cards(self) -> list[Card]:
+        """The cards the monitor knows to be present (none while it has no observers)."""
+        return self.observable.present()
+
+    def stop(self) -> None:
+        """Nothing to stop: deleting the monitor's last observer stops the watching."""
+
+    def join(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing to wait for."""

@@ -33,6 +33,7 @@ from .Card import Card
 from .CardService import CardService
 from .PassThruCardService import PassThruCardService
 from .pcsc.PCSCReader import PCSCReader
+from .reader.Reader import Reader
 from .System import readers as list_readers
 
 __all__ = ["CardRequest"]
@@ -113,7 +114,7 @@ class CardRequest:
         """Seconds each wait may take (None: forever)."""
         return self._request.timeout
 
-    def getReaders(self) -> list[PCSCReader]:
+    def getReaders(self) -> list[Reader]:
         """The readers this request watches: those asked for, else every reader now."""
         if self.readersAsked is not None:
             return list(self.readersAsked)

@@ -7,8 +7,7 @@ name).  ``matches`` runs on aioscard's watcher thread: keep it quick.
 
 from __future__ import annotations
 
-from aioscard.cardtype import AnyCardType as AnyCardType
-from aioscard.cardtype import ATRCardType as ATRCardType
-from aioscard.cardtype import CardType as CardType
+from aioscard import cardtype as _core
+from aioscard.cardtype import *  # noqa: F403 - the core's classes themselves
 
-__all__ = ["ATRCardType", "AnyCardType", "CardType"]
+__all__ = list(_core.__all__)

@@ -21,7 +21,7 @@ from .pcsc.PCSCReader import PCSCReader
 from .reader.Reader import Reader
 from .System import readers
 
-__all__ = ["ReaderMonitor", "ReaderObserver"]
+__all__ = ["ReaderMonitor", "ReaderMonitoringThread", "ReaderObserver"]
 
 
 class ReaderObserver(Observer):
@@ -90,3 +90,28 @@ class ReaderMonitor(WatcherMonitor[str, Reader]):
         items.clear()
         items.update(current)
         return added, removed
+
+
+class ReaderMonitoringThread:
+    """pyscard's name for the polling thread behind :class:`ReaderMonitor`, kept for imports.
+
+    The shim has no such thread: :class:`ReaderMonitor` is fed by aioscard's
+    shared watcher, without polling.  Creating one starts nothing;
+    :meth:`stop` and :meth:`join` return at once.
+    """
+
+    def __init__(
+        self,
+        observable: ReaderMonitor,
+        readerProc: Callable[[], Sequence[Reader]],
+        period: float,
+    ) -> None:
+        self.observable = observable
+        self.readerProc = readerProc
+        self.period = period
+
+    def stop(self) -> None:
+        """Nothing to stop: deleting the monitor's last observer stops the watching."""
+
+    def join(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing to wait for."""

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from aioscard._blocking import with_context
-from aioscard.exceptions import ServiceUnavailableException
-from aioscard.native import PCSCAPI
-
-from ._errors import service_error
-from .pcsc.PCSCReader import PCSCReader
+from .pcsc.PCSCReaderGroups import PCSCReaderGroups
+from .reader.Reader import Reader
+from .reader.ReaderFactory import ReaderFactory
 
 __all__ = ["listReaders", "readergroups", "readers"]
 
 
-def readers(groups: Sequence[str] | str | None = None) -> list[PCSCReader]:
+def readers(groups: Sequence[str] | str | None = None) -> list[Reader]:
     """The readers in ``groups`` (all readers when None or empty) (SCardListReaders).
 
     No readers gives an empty list.  Blocks for one PC/SC round trip, made on
@@ -26,34 +24,22 @@ def readers(groups: Sequence[str] | str | None = None) -> list[PCSCReader]:
     """
     if isinstance(groups, str):
         groups = [groups]
-    wanted = list(groups) if groups else None
-
-    def job(api: PCSCAPI, context: int) -> list[str]:
-        return api.list_readers(context, wanted)
-
-    try:
-        names = with_context(job)
-    except ServiceUnavailableException as error:
-        raise service_error(error) from error
-    return [PCSCReader(name) for name in names]
+    return ReaderFactory.readers(groups)
 
 
-def readergroups() -> list[str]:
-    """The names of the reader groups (SCardListReaderGroups).
+def readergroups() -> Any:
+    """The process's list of reader groups (SCardListReaderGroups, on first use).
+
+    A list of names; appending or removing one creates or deletes the group
+    through PC/SC, which pcsc-lite refuses (see
+    :mod:`aioscard.compat.pcsc.PCSCReaderGroups`).
 
     Raises:
         ServiceUnavailableException: pcscd is not running (see :func:`readers`).
     """
-
-    def job(api: PCSCAPI, context: int) -> list[str]:
-        return api.list_reader_groups(context)
-
-    try:
-        return with_context(job)
-    except ServiceUnavailableException as error:
-        raise service_error(error) from error
+    return PCSCReaderGroups().instance
 
 
 def listReaders() -> list[str]:
-    """The names of all readers (pyscard's legacy form of ``readers()``)."""
+    """The names of all readers (pyscard's legacy form of :func:`readers`)."""
     return [str(reader) for reader in readers()]

@@ -19,12 +19,16 @@ class _ServiceNotFound(CardServiceNotFoundException, EstablishContextException):
     def __init__(self, message: str, hresult: int | None) -> None:
         SmartcardException.__init__(self, message, hresult)
 
+    __str__ = SmartcardException.__str__
+
 
 class _ServiceStopped(CardServiceStoppedException, EstablishContextException):
     """The PC/SC service was stopped; see :class:`_ServiceNotFound`."""
 
     def __init__(self, message: str, hresult: int | None) -> None:
         SmartcardException.__init__(self, message, hresult)
+
+    __str__ = SmartcardException.__str__
 
 
 for _cls in (_ServiceNotFound, _ServiceStopped):

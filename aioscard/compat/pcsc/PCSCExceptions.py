@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from aioscard.exceptions import SmartcardException
 
+from ..scard.scard import SCardGetErrorMessage
+
 __all__ = [
     "AddReaderToGroupException",
     "BaseSCardException",
@@ -30,6 +32,12 @@ class BaseSCardException(SmartcardException):
         super().__init__(
             message or "scard exception", None if hresult is None else hresult & 0xFFFFFFFF
         )
+
+    def __str__(self) -> str:
+        # pyscard's form: "<message>: <pcsc-lite's text> (0x8010001D)".
+        if self.hresult is None:
+            return self.message
+        return f"{self.message}: {SCardGetErrorMessage(self.hresult)} (0x{self.hresult:08X})"
 
 
 class AddReaderToGroupException(BaseSCardException):

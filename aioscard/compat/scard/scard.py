@@ -30,6 +30,7 @@ __all__ = [
     "ERROR_ALREADY_EXISTS",
     "ERROR_INVALID_HANDLE",
     "INFINITE",
+    "INVALID_HANDLE",
     "MAX_ATR_SIZE",
     "SCARD_ABSENT",
     "SCARD_ATTR_ASYNC_PROTOCOL_TYPES",
@@ -192,12 +193,22 @@ __all__ = [
     "SCardDisconnect",
     "SCardEndTransaction",
     "SCardEstablishContext",
+    "SCardForgetCardType",
+    "SCardForgetReader",
+    "SCardForgetReaderGroup",
     "SCardGetAttrib",
+    "SCardGetCardTypeProviderName",
     "SCardGetErrorMessage",
     "SCardGetStatusChange",
+    "SCardIntroduceCardType",
+    "SCardIntroduceReader",
+    "SCardIntroduceReaderGroup",
     "SCardIsValidContext",
+    "SCardListCards",
+    "SCardListInterfaces",
     "SCardListReaderGroups",
     "SCardListReaders",
+    "SCardLocateCards",
     "SCardReconnect",
     "SCardReleaseContext",
     "SCardRemoveReaderFromGroup",
@@ -215,8 +226,18 @@ _ABI = current_platform()
 # canonical code -> the raw value this platform's PC/SC returns for it
 _RAW_FOR = {canonical: raw for raw, canonical in _ABI.code_aliases.items()}
 
-#: pyscard's name for the exception type of this module.
-error = _exc.SmartcardException
+
+class error(_exc.SmartcardException):
+    """What pyscard's ``scard`` calls its exception type (``scard.error``).
+
+    The ``SCard*`` functions return codes rather than raise; programs raise
+    this themselves (``raise error("...: " + SCardGetErrorMessage(hresult))``).
+    It is an :class:`aioscard.exceptions.SmartcardException`.
+    """
+
+
+# Tracebacks and ``print(type(e))`` show ``scard.error``, as under pyscard.
+error.__module__ = "scard"
 
 resourceManager = "winscard" if _ABI.name.startswith("Windows") else "pcsclite"
 resourceManagerSubType = {
@@ -269,7 +290,8 @@ SCARD_PROTOCOL_RAW = _C.SCARD_PROTOCOL_RAW
 SCARD_PROTOCOL_T15 = _C.SCARD_PROTOCOL_T15
 SCARD_PROTOCOL_Tx = _C.SCARD_PROTOCOL_T0 | _C.SCARD_PROTOCOL_T1
 SCARD_PROTOCOL_ANY = _C.SCARD_PROTOCOL_ANY
-SCARD_PROTOCOL_DEFAULT = 0x80000000
+# pyscard's values on pcsc-lite: the default is "any of T=0 and T=1".
+SCARD_PROTOCOL_DEFAULT = _C.SCARD_PROTOCOL_T0 | _C.SCARD_PROTOCOL_T1
 SCARD_PROTOCOL_OPTIMAL = 0x00000000
 
 #: Protocol headers for :func:`SCardTransmit` (here simply the protocol they stand for).
@@ -280,7 +302,8 @@ SCARD_PCI_RAW = _C.SCARD_PROTOCOL_RAW
 SCARD_PROVIDER_PRIMARY = 1
 SCARD_PROVIDER_CSP = 2
 
-INFINITE = _C.INFINITE
+# pyscard's value on Linux (a 24-day wait), not pcsc-lite's 0xFFFFFFFF.
+INFINITE = 0x7FFFFFFF
 MAX_ATR_SIZE = _C.MAX_ATR_SIZE
 ERROR_INVALID_HANDLE = 6
 ERROR_ALREADY_EXISTS = 183
@@ -400,6 +423,7 @@ SCARD_W_CHV_BLOCKED = _raw(ReturnCode.SCARD_W_CHV_BLOCKED)
 SCARD_W_EOF = _raw(ReturnCode.SCARD_W_EOF)
 SCARD_W_CANCELLED_BY_USER = _raw(ReturnCode.SCARD_W_CANCELLED_BY_USER)
 SCARD_W_CARD_NOT_AUTHENTICATED = _raw(ReturnCode.SCARD_W_CARD_NOT_AUTHENTICATED)
+INVALID_HANDLE = SCARD_E_INVALID_HANDLE
 
 
 # -- helpers --------------------------------------------------------------------------
@@ -517,12 +541,133 @@ def SCardGetStatusChange(
 
 def SCardAddReaderToGroup(hcontext: int, readername: str, groupname: str) -> int:
     """``hresult`` (SCardAddReaderToGroup; SCARD_E_UNSUPPORTED_FEATURE on pcsc-lite)."""
+    _check_names(readername=readername, groupname=groupname)
     return _status(lambda api: api.add_reader_to_group(hcontext, readername, groupname))
 
 
 def SCardRemoveReaderFromGroup(hcontext: int, readername: str, groupname: str) -> int:
     """``hresult`` (SCardRemoveReaderFromGroup; SCARD_E_UNSUPPORTED_FEATURE on pcsc-lite)."""
+    _check_names(readername=readername, groupname=groupname)
     return _status(lambda api: api.remove_reader_from_group(hcontext, readername, groupname))
+
+
+# -- the Windows reader and card database ------------------------------------------------
+#
+# pcsc-lite has neither editable reader groups nor a card database.  pyscard's
+# scard on Linux exports the reader and group calls below and has them return
+# SCARD_E_UNSUPPORTED_FEATURE without a PC/SC call; the card-database calls it
+# exports on Windows only.  Here every one of them exists, on every platform,
+# and returns SCARD_E_UNSUPPORTED_FEATURE with the empty outputs pyscard's
+# Windows build would give on failure, so code written for either runs.
+
+
+def _check_names(**names: object) -> None:
+    # pyscard's SWIG wrappers refuse a non-str name with TypeError.
+    for name, value in names.items():
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+
+
+def _check_context(hcontext: object) -> None:
+    if isinstance(hcontext, bool) or not isinstance(hcontext, int):
+        raise TypeError(f"hcontext must be an int, not {type(hcontext).__name__}")
+
+
+def SCardIntroduceReader(hcontext: int, readername: str, devicename: str) -> int:
+    """``hresult``: SCARD_E_UNSUPPORTED_FEATURE (pcsc-lite cannot introduce readers)."""
+    _check_context(hcontext)
+    _check_names(readername=readername, devicename=devicename)
+    return SCARD_E_UNSUPPORTED_FEATURE
+
+
+def SCardForgetReader(hcontext: int, readername: str) -> int:
+    """``hresult``: SCARD_E_UNSUPPORTED_FEATURE (pcsc-lite cannot forget readers)."""
+    _check_context(hcontext)
+    _check_names(readername=readername)
+    return SCARD_E_UNSUPPORTED_FEATURE
+
+
+def SCardIntroduceReaderGroup(hcontext: int, groupname: str) -> int:
+    """``hresult``: SCARD_E_UNSUPPORTED_FEATURE (pcsc-lite has one fixed reader group)."""
+    _check_context(hcontext)
+    _check_names(groupname=groupname)
+    return SCARD_E_UNSUPPORTED_FEATURE
+
+
+def SCardForgetReaderGroup(hcontext: int, groupname: str) -> int:
+    """``hresult``: SCARD_E_UNSUPPORTED_FEATURE (pcsc-lite has one fixed reader group)."""
+    _check_context(hcontext)
+    _check_names(groupname=groupname)
+    return SCARD_E_UNSUPPORTED_FEATURE
+
+
+def SCardIntroduceCardType(
+    hcontext: int,
+    cardname: str,
+    primaryprovider: Sequence[int] | None,
+    providerlist: Sequence[int] | None,
+    atr: ByteInput,
+    mask: ByteInput,
+) -> int:
+    """``hresult``: SCARD_E_UNSUPPORTED_FEATURE (no card database in pcsc-lite).
+
+    Raises:
+        TypeError, ValueError: ``atr`` or ``mask`` is not bytes or ints in 0..255.
+    """
+    _check_context(hcontext)
+    _check_names(cardname=cardname)
+    _coerce_bytes(atr, "atr")
+    _coerce_bytes(mask, "mask")
+    return SCARD_E_UNSUPPORTED_FEATURE
+
+
+def SCardForgetCardType(hcontext: int, cardname: str) -> int:
+    """``hresult``: SCARD_E_UNSUPPORTED_FEATURE (no card database in pcsc-lite)."""
+    _check_context(hcontext)
+    _check_names(cardname=cardname)
+    return SCARD_E_UNSUPPORTED_FEATURE
+
+
+def SCardGetCardTypeProviderName(
+    hcontext: int, cardname: str, dwProviderId: int
+) -> tuple[int, str]:
+    """``hresult, providername``: ``SCARD_E_UNSUPPORTED_FEATURE, ""`` (no card database)."""
+    _check_context(hcontext)
+    _check_names(cardname=cardname)
+    return SCARD_E_UNSUPPORTED_FEATURE, ""
+
+
+def SCardListInterfaces(hcontext: int, cardname: str) -> tuple[int, list[list[int]]]:
+    """``hresult, interfaces``: ``SCARD_E_UNSUPPORTED_FEATURE, []`` (no card database)."""
+    _check_context(hcontext)
+    _check_names(cardname=cardname)
+    return SCARD_E_UNSUPPORTED_FEATURE, []
+
+
+def SCardListCards(
+    hcontext: int, atr: ByteInput, providerlist: Sequence[int] | None = None
+) -> tuple[int, list[str]]:
+    """``hresult, cards``: ``SCARD_E_UNSUPPORTED_FEATURE, []`` (no card database).
+
+    Raises:
+        TypeError, ValueError: ``atr`` is not bytes or ints in 0..255.
+    """
+    _check_context(hcontext)
+    _coerce_bytes(atr, "atr")
+    return SCARD_E_UNSUPPORTED_FEATURE, []
+
+
+def SCardLocateCards(
+    hcontext: int, cards: Sequence[str], readerstatelist: Sequence[Sequence[Any]]
+) -> tuple[int, list[tuple[str, int, list[int]]]]:
+    """``hresult, readerstates``: ``SCARD_E_UNSUPPORTED_FEATURE`` and the reader
+    states as given (no card database to search)."""
+    _check_context(hcontext)
+    given = [(_reader_state(entry), entry) for entry in readerstatelist]
+    return SCARD_E_UNSUPPORTED_FEATURE, [
+        (state.reader, state.current_state, list(entry[2]) if len(entry) > 2 else [])
+        for state, entry in given
+    ]
 
 
 # -- cards ----------------------------------------------------------------------------
@@ -607,9 +752,66 @@ def SCardSetAttrib(hcard: int, dwAttrId: int, ATTRIBUTESIN: ByteInput) -> int:
 # -- codes ----------------------------------------------------------------------------
 
 
+# pcsc-lite's own texts (pcsc_stringify_error), which pyscard returns on Linux.
+_PCSCLITE_MESSAGES: dict[int, str] = {
+    0x00000000: "Command successful.",
+    0x80100001: "Internal error.",
+    0x80100002: "Command cancelled.",
+    0x80100003: "Invalid handle.",
+    0x80100004: "Invalid parameter given.",
+    0x80100005: "Invalid target given.",
+    0x80100006: "Not enough memory.",
+    0x80100007: "Waited too long.",
+    0x80100008: "Insufficient buffer.",
+    0x80100009: "Unknown reader specified.",
+    0x8010000A: "Command timeout.",
+    0x8010000B: "Sharing violation.",
+    0x8010000C: "No smart card inserted.",
+    0x8010000D: "Unknown card.",
+    0x8010000E: "Cannot dispose handle.",
+    0x8010000F: "Card protocol mismatch.",
+    0x80100010: "Subsystem not ready.",
+    0x80100011: "Invalid value given.",
+    0x80100012: "System cancelled.",
+    0x80100013: "RPC transport error.",
+    0x80100014: "Unknown error.",
+    0x80100015: "Invalid ATR.",
+    0x80100016: "Transaction failed.",
+    0x80100017: "Reader is unavailable.",
+    0x80100019: "PCI struct too small.",
+    0x8010001A: "Reader is unsupported.",
+    0x8010001B: "Reader already exists.",
+    0x8010001C: "Card is unsupported.",
+    0x8010001D: "Service not available.",
+    0x8010001E: "Service was stopped.",
+    0x8010001F: "Feature not supported.",
+    0x8010002E: "Cannot find a smart card reader.",
+    0x80100065: "Card is not supported.",
+    0x80100066: "Card is unresponsive.",
+    0x80100067: "Card is unpowered.",
+    0x80100068: "Card was reset.",
+    0x80100069: "Card was removed.",
+    0x8010006A: "Access denied.",
+}
+
+
 def SCardGetErrorMessage(lErrCode: int) -> str:
-    """A one-line description of a PC/SC return code (never raises for an int)."""
-    return _normalize(lErrCode).message
+    """A one-line description of a PC/SC return code (never raises for an int).
+
+    On pcsc-lite these are pcsc-lite's own texts, as pyscard gives them
+    (``"Unknown error: 0x..."`` for a code pcsc-lite does not name).
+
+    Raises:
+        TypeError: ``lErrCode`` is not an int.
+    """
+    if isinstance(lErrCode, bool) or not isinstance(lErrCode, int):
+        raise TypeError(f"lErrCode must be an int, not {type(lErrCode).__name__}")
+    if _ABI.name != "pcsc-lite":
+        return _normalize(lErrCode).message
+    # A negative code (as Windows-built pyscard stored them) names the same error.
+    code = lErrCode & 0xFFFFFFFF
+    text = _PCSCLITE_MESSAGES.get(code)
+    return text if text is not None else f"Unknown error: 0x{code:08X}"
 
 
 def SCARD_CTL_CODE(code: int) -> int:

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from aioscard.sw import CheckingErrorException as CheckingErrorException
-from aioscard.sw import ExecutionErrorException as ExecutionErrorException
-from aioscard.sw import SecurityRelatedException as SecurityRelatedException
-from aioscard.sw import SWException as SWException
-from aioscard.sw import WarningProcessingException as WarningProcessingException
+from aioscard.sw import exceptions as _core
+from aioscard.sw.exceptions import *  # noqa: F403 - the very classes the checkers raise
 
-__all__ = [
-    "CheckingErrorException",
-    "ExecutionErrorException",
-    "SWException",
-    "SecurityRelatedException",
-    "WarningProcessingException",
-]
+__all__ = list(_core.__all__)

@@ -23,22 +23,9 @@ from aioscard.util import toASCIIString as toASCIIString
 from aioscard.util import toBytes as toBytes
 from aioscard.util import toGSM3_38Bytes as toGSM3_38Bytes
 
-__all__ = [
-    "COMMA",
-    "HEX",
-    "PACK",
-    "UPPERCASE",
-    "BinStringToHexList",
-    "HexListToBinString",
-    "bs2hl",
-    "hl2bs",
-    "padd",
-    "toASCIIBytes",
-    "toASCIIString",
-    "toBytes",
-    "toGSM3_38Bytes",
-    "toHexString",
-]
+# The core's names less those pyscard never had (toHexString is this module's own).
+_AIOSCARD_ONLY = {"ByteInput", "from_hex", "to_hex"}
+__all__ = [name for name in _util.__all__ if name not in _AIOSCARD_ONLY]
 
 
 def toHexString(
