@@ -32,6 +32,10 @@ Where it differs from pyscard:
 
 from __future__ import annotations
 
+import sys
+import types
+from typing import Any
+
 from ._install import install_as_smartcard as install_as_smartcard
 from ._install import installed as installed
 from ._install import uninstall_smartcard as uninstall_smartcard
@@ -39,3 +43,17 @@ from .Session import Session as Session
 from .System import listReaders as listReaders
 
 __all__ = ["Session", "install_as_smartcard", "installed", "listReaders", "uninstall_smartcard"]
+
+
+class _Package(types.ModuleType):
+    """Keeps ``Session`` the class, as pyscard's ``smartcard.Session`` is, when the
+    submodule of the same name is imported later through the ``smartcard`` alias
+    (the import system then sets the package attribute to the submodule)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in __all__ and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

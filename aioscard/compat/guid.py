@@ -9,15 +9,20 @@ from aioscard.util import ByteInput, _coerce_bytes
 __all__ = ["GUIDToStr", "strToGUID"]
 
 
+class _NotAString(TypeError, AttributeError):
+    """A TypeError that is also the AttributeError pyscard raised for a non-str GUID."""
+
+
 def strToGUID(s: str) -> list[int]:
     """The 16 bytes of the GUID ``s`` (``"{AD4F1667-EA75-4124-84D4-641B3B197C65}"``),
     in the little-endian field order Windows stores GUIDs in.
 
     Raises:
-        ValueError: ``s`` is not a GUID.  TypeError: ``s`` is not a str.
+        ValueError: ``s`` is not a GUID.  TypeError: ``s`` is not a str (also an
+            AttributeError, which pyscard raised).
     """
     if not isinstance(s, str):
-        raise TypeError(f"s must be a str, not {type(s).__name__}")
+        raise _NotAString(f"s must be a str, not {type(s).__name__}")
     return list(uuid.UUID(s).bytes_le)
 
 

@@ -52,7 +52,8 @@ class ulist(list[Any]):
         return self
 
     def __radd__(self, other: Any) -> list[Any]:
-        return [*other, *self._fresh(other)] if isinstance(other, list) else NotImplemented
+        # pyscard's order: this list first, then what `other` adds to it.
+        return [*self, *self._fresh(other)]
 
     def append(self, item: Any) -> None:
         """Add ``item`` at the end unless it is present (then tell ``__onadditem__``)."""

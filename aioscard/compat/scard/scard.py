@@ -453,10 +453,16 @@ def _status(fn: Callable[[PCSCAPI], object]) -> int:
     return SCARD_S_SUCCESS
 
 
-def _group_list(groups: Sequence[str] | str | None) -> list[str] | None:
-    if isinstance(groups, str):
-        return [groups]
-    return list(groups) if groups else None
+def _group_list(groups: Sequence[str] | None) -> list[str] | None:
+    # pyscard's wrapper wants a list of str (None or [] for every group).
+    if groups is None:
+        return None
+    if not isinstance(groups, (list, tuple)):
+        raise TypeError(f"readergroups must be a list of str, not {type(groups).__name__}")
+    for group in groups:
+        if not isinstance(group, str):
+            raise TypeError(f"a reader group must be a str, not {type(group).__name__}")
+    return list(groups) or None
 
 
 # -- contexts -------------------------------------------------------------------------
@@ -494,7 +500,7 @@ def SCardCancel(hcontext: int) -> int:
 
 
 def SCardListReaders(
-    hcontext: int, readergroups: Sequence[str] | str | None = None
+    hcontext: int, readergroups: Sequence[str] | None = None
 ) -> tuple[int, list[str]]:
     """``hresult, readers`` (SCardListReaders); ``readergroups`` ``[]`` means all readers.
 
@@ -513,8 +519,20 @@ def SCardListReaderGroups(hcontext: int) -> tuple[int, list[str]]:
     return _call(lambda api: api.list_reader_groups(hcontext), [])
 
 
+def _reader_states(readerstatelist: Sequence[Sequence[Any]]) -> list[ReaderState]:
+    if not isinstance(readerstatelist, (list, tuple)):
+        raise TypeError(
+            f"readerstatelist must be a list of tuples, not {type(readerstatelist).__name__}"
+        )
+    return [_reader_state(entry) for entry in readerstatelist]
+
+
 def _reader_state(entry: Sequence[Any]) -> ReaderState:
+    if not isinstance(entry, (list, tuple)) or len(entry) not in (2, 3):
+        raise TypeError("a reader state must be a (reader, currentstate[, atr]) tuple")
     reader, current = entry[0], entry[1]
+    if not isinstance(reader, str):
+        raise TypeError(f"a reader name must be a str, not {type(reader).__name__}")
     if not isinstance(current, int) or isinstance(current, bool):
         raise TypeError(f"a reader's current state must be an int, not {type(current).__name__}")
     return ReaderState(str(reader), current)
@@ -530,7 +548,7 @@ def SCardGetStatusChange(
     it is.  Blocks up to ``dwTimeout`` ms (``INFINITE``: until a change or
     :func:`SCardCancel`).
     """
-    states = [_reader_state(entry) for entry in readerstatelist]
+    states = _reader_states(readerstatelist)
 
     def call(api: PCSCAPI) -> list[tuple[str, int, list[int]]]:
         result = api.get_status_change(hcontext, dwTimeout, states)
@@ -663,7 +681,7 @@ def SCardLocateCards(
     """``hresult, readerstates``: ``SCARD_E_UNSUPPORTED_FEATURE`` and the reader
     states as given (no card database to search)."""
     _check_context(hcontext)
-    given = [(_reader_state(entry), entry) for entry in readerstatelist]
+    given = list(zip(_reader_states(readerstatelist), readerstatelist, strict=True))
     return SCARD_E_UNSUPPORTED_FEATURE, [
         (state.reader, state.current_state, list(entry[2]) if len(entry) > 2 else [])
         for state, entry in given
