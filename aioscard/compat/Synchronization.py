@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["P", "Synchronization", "T", "synchronize", "synchronized"]
+__all__ = ["Synchronization", "synchronize", "synchronized"]
 
 T = TypeVar("T")
 P = ParamSpec("P")

@@ -41,5 +41,5 @@ def readergroups() -> Any:
 
 
 def listReaders() -> list[str]:
-    """The names of all readers (pyscard's legacy form of :func:`readers`)."""
+    """The names of all readers (pyscard's legacy form of ``readers()``)."""
     return [str(reader) for reader in readers()]

@@ -822,7 +822,7 @@ def SCardGetErrorMessage(lErrCode: int) -> str:
     Raises:
         TypeError: ``lErrCode`` is not an int.
     """
-    if isinstance(lErrCode, bool) or not isinstance(lErrCode, int):
+    if not isinstance(lErrCode, int):
         raise TypeError(f"lErrCode must be an int, not {type(lErrCode).__name__}")
     if _ABI.name != "pcsc-lite":
         return _normalize(lErrCode).message
