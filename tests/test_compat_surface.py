@@ -29,9 +29,23 @@ SURFACE = json.loads(
 )
 MODULES: dict[str, dict[str, Any]] = SURFACE["modules"]
 
-#: (module, name) -> why the shim differs from pyscard there.  Kept in step
-#: with the README's "Where the shim behaves differently".
+#: (module, name) -> why the shim's name differs from pyscard's.  None does: every
+#: name is there, of its kind, with pyscard's constant values.
 DIFFERENCES: dict[tuple[str, str], str] = {}
+
+#: The deliberate differences in behaviour, kept in step with the README's "Where the
+#: shim behaves differently" and docs/guides/pyscard-migration.md; each is asserted by
+#: the test named.
+BEHAVIOUR_DIFFERENCES = {
+    "SWException str() names the status word": "test_compat_examples (normalised line)",
+    "scard results are tuples, not lists": "test_scard_results_are_tuples",
+    "Windows-only scard calls exist, returning SCARD_E_UNSUPPORTED_FEATURE": (
+        "test_reader_groups_fail_as_pyscard_does_on_linux"
+    ),
+    "bad input raises TypeError/ValueError where pyscard masked it": (
+        "test_bad_input.py::test_pyscard_scard_functions"
+    ),
+}
 
 #: Modules another issue delivers; until it lands the test says so and skips.
 LATER = {"smartcard.pcsc.PCSCPart10": "PCSCPart10 arrives with issue 13 (Part 10 features)"}
@@ -370,5 +384,20 @@ def test_scard_bad_input_raises_what_pyscard_raises(pcsc_simulator: Simulator) -
         for call in bad:
             with pytest.raises(TypeError):
                 call()
+    finally:
+        scard.SCardReleaseContext(hcontext)
+
+
+def test_scard_results_are_tuples(pcsc_simulator: Simulator) -> None:
+    from aioscard.compat import scard
+
+    result = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    assert isinstance(result, tuple)  # pyscard: a list; both unpack the same
+    _, hcontext = result
+    try:
+        assert scard.SCardListReaders(hcontext, []) == (
+            scard.SCARD_S_SUCCESS,
+            pcsc_simulator.reader_names,
+        )
     finally:
         scard.SCardReleaseContext(hcontext)
