@@ -59,6 +59,9 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(Self|ExceptionGroup|BaseExceptionGroup|Ellipsis|EllipsisType|NoneType)"),
 ]
 
+# Command lines ("--json") and quotes in prose stay as typed.
+smartquotes = False
+
 myst_enable_extensions = ["colon_fence", "deflist"]
 # In-page links to headings (``[text](page.md#heading)``) need anchors.
 myst_heading_anchors = 3

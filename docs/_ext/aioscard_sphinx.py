@@ -4,6 +4,7 @@
   generated, not committed) and fails the build when a public name is missing
   from the reference or has no docstring.
 - ``{aioscard-cli}``: the command line's reference, walked from its argparse parser.
+- ``{aioscard-cli-summary}``: one line per command, from the same parser.
 - ``{aioscard-exit-codes}``: the command's exit statuses, from their constants.
 - ``{aioscard-exceptions}``: the exception hierarchy as a table, from the classes.
 - Checks every internal link of the built HTML pages (files and anchors).
@@ -463,6 +464,19 @@ class CLIDirective(SphinxDirective):
         return lines
 
 
+class CLISummaryDirective(SphinxDirective):
+    """One line per ``aioscard`` command: its usage and what it does, from the parser."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        lines = ["| command | what it does |", "|---|---|"]
+        for name, help_text, sub in _subparsers(_build_parser()):
+            usage = " ".join(sub.format_usage().split()[1:]).replace(" [-h]", "")
+            lines.append(f"| {{ref}}`{_cell(usage)} <cli-{name}>` | {_cell(help_text)} |")
+        return _parse_markdown(self, lines)
+
+
 class _cli_marker(nodes.Invisible, nodes.Element):
     """Left by ``{aioscard-cli}`` on its page for :class:`_CLILabels`."""
 
@@ -737,6 +751,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-updated", lambda app, env: register_aliases(app, env) or [])
     app.connect("build-finished", check_links)
     app.add_directive("aioscard-cli", CLIDirective)
+    app.add_directive("aioscard-cli-summary", CLISummaryDirective)
     app.add_directive("aioscard-exit-codes", ExitCodesDirective)
     app.add_directive("aioscard-exceptions", ExceptionsDirective)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
