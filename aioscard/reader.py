@@ -19,6 +19,10 @@ class Reader:
     """A reader, identified by its PC/SC name (equal and hashed by name).
 
     Creating one does no I/O; ``createConnection()`` neither.
+
+    Raises:
+        TypeError: ``name`` is not a str.
+        ValueError: ``name`` is empty or holds a NUL character.
     """
 
     __slots__ = ("name",)

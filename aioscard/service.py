@@ -13,6 +13,9 @@ class CardService:
     ``async with service:`` connects the connection (unless it is connected
     already) and disconnects and releases it on exit.  Subclasses say which
     cards they handle with :meth:`supports`.
+
+    Raises:
+        TypeError: ``connection`` is not a :class:`~aioscard.CardConnection`.
     """
 
     def __init__(self, connection: CardConnection, cardname: str | None = None) -> None:

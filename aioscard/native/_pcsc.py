@@ -215,6 +215,10 @@ class PCSCLibrary:
         """The names of the readers in ``groups`` (all readers if None) (SCardListReaders).
 
         No readers gives an empty list, not an error.
+
+        Raises:
+            TypeError: ``groups`` is a str rather than a sequence of names.
+            ServiceUnavailableException: pcscd is not running.
         """
         fn = self._fn("SCardListReaders")
         self._context(context)
@@ -467,7 +471,12 @@ class PCSCLibrary:
         self._fail(rc, "SCardGetAttrib", f"attribute 0x{attr:08X}")
 
     def set_attrib(self, handle: int, attr_id: int, value: bytes) -> None:
-        """Write a reader/card attribute (SCardSetAttrib)."""
+        """Write a reader/card attribute (SCardSetAttrib).
+
+        Raises:
+            ValueError: ``value`` is empty.
+            UnsupportedFeatureException: the driver does not let the attribute be set.
+        """
         self._handle(handle)
         if not _buffer(value, "value"):
             raise ValueError("value must not be empty")

@@ -764,7 +764,9 @@ def select_file_apdu(fid: int) -> bytes:
 
 
 def read_binary_apdu(offset: int = 0, le: int = 256) -> bytes:
-    """READ BINARY of ``le`` bytes (256 = Le 00) at ``offset`` (0..0x7FFF)."""
+    """READ BINARY of ``le`` bytes (256 = Le 00) at ``offset`` (0..0x7FFF).
+
+    Raises ``ValueError`` for ``offset`` out of range."""
     if not 0 <= offset <= 0x7FFF:
         raise ValueError(f"offset must be in 0..0x7FFF, got {offset}")
     return CommandAPDU(0x00, _INS_READ_BINARY, offset >> 8, offset & 0xFF, ne=le).to_bytes()
@@ -807,7 +809,9 @@ def echo_apdu(data: bytes = b"", *, extended: bool = False) -> bytes:
 
 
 def long_response_apdu(length: int) -> bytes:
-    """LONG RESPONSE: ask for ``length`` (0..65535) bytes, served by GET RESPONSE."""
+    """LONG RESPONSE: ask for ``length`` (0..65535) bytes, served by GET RESPONSE.
+
+    Raises ``ValueError`` for ``length`` out of range."""
     if not 0 <= length <= 0xFFFF:
         raise ValueError(f"length must be in 0..65535, got {length}")
     return bytes([_CLA_PROPRIETARY, _INS_LONG_RESPONSE, length >> 8, length & 0xFF])
@@ -825,14 +829,16 @@ def get_response_apdu(le: int) -> bytes:
 
 def exact_length_apdu(length: int, le: int | None) -> bytes:
     """EXACT LENGTH: the card wants Le = ``length`` (1..256) and answers ``6C xx``
-    to any other ``le`` (None: no Le)."""
+    to any other ``le`` (None: no Le).  Raises ``ValueError`` for ``length`` out of range."""
     if not 1 <= length <= 256:
         raise ValueError(f"length must be in 1..256, got {length}")
     return CommandAPDU(_CLA_PROPRIETARY, _INS_EXACT_LENGTH, 0x00, length & 0xFF, ne=le).to_bytes()
 
 
 def delay_apdu(ms: int) -> bytes:
-    """DELAY: the card answers ``90 00`` after ``ms`` (0..65535) milliseconds."""
+    """DELAY: the card answers ``90 00`` after ``ms`` (0..65535) milliseconds.
+
+    Raises ``ValueError`` for ``ms`` out of range."""
     if not 0 <= ms <= 0xFFFF:
         raise ValueError(f"ms must be in 0..65535, got {ms}")
     return CommandAPDU(_CLA_PROPRIETARY, _INS_DELAY, 0x00, 0x00, ms.to_bytes(2, "big")).to_bytes()
