@@ -66,6 +66,7 @@ trees: st.SearchStrategy[TLV] = st.recursive(
 # -- BER-TLV ---------------------------------------------------------------------------------
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.lists(trees, max_size=4))
 def test_build_then_parse_gives_the_same_objects(objects: list[TLV]) -> None:
     encoded = tlv.build(objects)
@@ -75,6 +76,7 @@ def test_build_then_parse_gives_the_same_objects(objects: list[TLV]) -> None:
     assert tlv.parse(encoded, strict=False) == objects
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.binary(max_size=64))
 def test_any_bytes_parse_or_raise_a_tlv_error_and_strict_input_round_trips(data: bytes) -> None:
     for strict in (True, False):
@@ -88,6 +90,7 @@ def test_any_bytes_parse_or_raise_a_tlv_error_and_strict_input_round_trips(data:
             assert tlv.build(objects) == data
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(trees, st.integers(1, 200))
 def test_truncating_a_well_formed_object_is_always_an_error(item: TLV, cut: int) -> None:
     encoded = item.to_bytes()
@@ -96,6 +99,7 @@ def test_truncating_a_well_formed_object_is_always_an_error(item: TLV, cut: int)
         tlv.parse(encoded[:-cut])  # never a shorter result that looks fine
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.integers(0, tlv.MAX_LENGTH))
 def test_lengths_round_trip_in_their_shortest_form(length: int) -> None:
     field = tlv.encode_length(length)
@@ -234,6 +238,7 @@ def test_objects_are_immutable_values() -> None:
 # -- compact-TLV -----------------------------------------------------------------------------
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.lists(st.tuples(st.integers(0, 15), st.binary(max_size=15)), max_size=8))
 def test_compact_tlv_round_trips(pairs: list[tuple[int, bytes]]) -> None:
     encoded = tlv.build_compact_tlv(pairs)
@@ -259,6 +264,7 @@ def test_compact_tlv_errors_and_the_atr_decoder_shares_the_code() -> None:
 # -- DOL ---------------------------------------------------------------------------------------
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.lists(st.tuples(tags(False), st.integers(0, 300)), max_size=6))
 def test_dol_round_trips(pairs: list[tuple[int, int]]) -> None:
     encoded = tlv.build_dol(pairs)
@@ -285,7 +291,7 @@ def test_dol_data_is_laid_out_as_asked() -> None:
         tlv.parse_dol(bytes.fromhex("9F66"))
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=40))
 def test_dol_and_compact_parsers_raise_only_typed_errors(data: bytes) -> None:
     for parser in (tlv.parse_dol, tlv.parse_compact_tlv):

@@ -180,7 +180,7 @@ def test_chaining_assembles_the_command_and_serves_a_long_answer() -> None:
 
 
 @given(data=st.binary(min_size=1, max_size=2000), limit=st.integers(1, 255))
-@settings(max_examples=50)
+@settings(max_examples=50, deadline=None)
 def test_exchange_against_the_demo_card_delivers_any_data(data: bytes, limit: int) -> None:
     card = DemoCard(extended_length=False)
     options = TransportOptions(get_response=True, chain_limit=limit)
@@ -193,6 +193,7 @@ def test_exchange_against_the_demo_card_delivers_any_data(data: bytes, limit: in
 # -- parsers of card answers ----------------------------------------------------------------
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.binary(max_size=80))
 def test_file_control_parses_or_raises_a_tlv_error(data: bytes) -> None:
     try:
@@ -202,6 +203,7 @@ def test_file_control_parses_or_raises_a_tlv_error(data: bytes) -> None:
     assert control.structure in (None, "DF", "unknown") or control.structure.islower()
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.binary(max_size=3))
 def test_card_capabilities_from_any_bytes(data: bytes) -> None:
     capabilities = CardCapabilities.from_bytes(data)
@@ -217,7 +219,7 @@ def test_capabilities_of_the_capabilities_atr() -> None:
     assert capabilities.max_response_data == 65536
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.binary(min_size=4, max_size=300))
 def test_the_demo_card_answers_any_command_with_a_status_word(apdu: bytes) -> None:
     if apdu[1] == 0xDD:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aioscard.apdu import build_apdu, parse_apdu
@@ -70,6 +70,7 @@ class ModelCard:
         return bytes((0x61, min(len(self._pending), self.chunk) & 0xFF))
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(payload=st.binary(max_size=2000), chunk=st.integers(1, 256))
 def test_get_response_joins_every_piece(payload: bytes, chunk: int) -> None:
     card = ModelCard(payload, chunk)
@@ -80,6 +81,7 @@ def test_get_response_joins_every_piece(payload: bytes, chunk: int) -> None:
     assert len(gets) == (len(payload) + chunk - 1) // chunk
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(payload=st.binary(min_size=1, max_size=2000), rounds=st.integers(0, 5))
 def test_max_rounds_bounds_the_exchanges_and_keeps_the_status_word(
     payload: bytes, rounds: int
@@ -96,6 +98,7 @@ def test_max_rounds_bounds_the_exchanges_and_keeps_the_status_word(
         assert payload.startswith(raw[:-2])
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(exact=st.integers(1, 256), le=st.one_of(st.none(), st.integers(1, 256)))
 def test_le_correction_sends_the_command_again_with_the_right_le(
     exact: int, le: int | None
@@ -110,6 +113,7 @@ def test_le_correction_sends_the_command_again_with_the_right_le(
         assert exchange(ModelCard(exact=exact), command, TransportOptions())[0] == 0x6C
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(
     data=st.binary(min_size=1, max_size=3000),
     limit=st.integers(1, 700),
@@ -178,6 +182,7 @@ def test_get_response_goes_to_the_commands_logical_channel() -> None:
     assert card.sent[1][0] == 0xA0
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(cla=st.integers(0, 0xFE), channel=st.integers(0, 19))
 def test_channel_bits_round_trip(cla: int, channel: int) -> None:
     try:
