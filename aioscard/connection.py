@@ -287,7 +287,8 @@ class CardConnection(Observable):
             NoCardException: the reader is empty.
             SharingViolationException: another connection holds the card exclusively.
             ProtocolMismatchException: the card does not speak ``protocol``.
-            InvalidReaderException, ServiceUnavailableException,
+            InvalidReaderException: the reader is unknown or gone.
+            ServiceUnavailableException: pcscd is not running.
             CardConnectionException: already connected, or as PC/SC reports.
             TypeError, ValueError: bad arguments (before any PC/SC call).
 
@@ -777,7 +778,7 @@ class CardConnection(Observable):
         Raises:
             TypeError, ValueError: ``apdus`` is not a sequence of APDUs (a bad
                 item is named by its index), ``accept`` is neither a function nor
-                a collection of status words 0..0xFFFF, or ``protocol`` is bad --
+                a collection of status words 0..0xFFFF, or ``protocol`` is bad;
                 all before anything is sent.
             CardConnectionException: and the rest, as :meth:`transmit`.
 

@@ -308,8 +308,9 @@ class PCSCLibrary:
         """Connect to the card in ``reader`` (SCardConnect); returns (handle, active protocol).
 
         Raises:
-            NoCardException, SharingViolationException, ProtocolMismatchException,
-            InvalidReaderException, ...: as PC/SC reports.
+            SmartcardException: the subclass for what PC/SC reports
+                (NoCardException, SharingViolationException,
+                ProtocolMismatchException, InvalidReaderException, ...).
         """
         handle = self.ffi.new("SCARDHANDLE *")
         active = self.ffi.new("DWORD *")

@@ -45,6 +45,8 @@ from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+from sphinx.util.inspect import signature as sphinx_signature
+from sphinx.util.inspect import stringify_signature
 from sphinx.util.nodes import make_refnode, nested_parse_with_titles
 
 logger = logging.getLogger(__name__)
@@ -668,6 +670,32 @@ _MISSING = object()
 # -- autodoc adjustments -----------------------------------------------------------------
 
 
+def hide_private_parameters(
+    app: Sphinx,
+    what: str,
+    name: str,
+    obj: object,
+    options: object,
+    signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str, str | None] | None:
+    """Leave parameters whose names start with ``_`` (internal switches) out of signatures."""
+    if not signature or "_" not in signature or not callable(obj):
+        return None
+    try:
+        sig = sphinx_signature(obj)
+    except (TypeError, ValueError):
+        return None
+    parameters = list(sig.parameters.values())
+    if what == "method" and parameters and parameters[0].name in ("self", "cls"):
+        parameters = parameters[1:]
+    public = [p for p in parameters if not p.name.startswith("_")]
+    if len(public) == len(parameters):
+        return None
+    shown = stringify_signature(sig.replace(parameters=public), show_return_annotation=False)
+    return shown, return_annotation
+
+
 def public_bases(app: Sphinx, name: str, obj: object, options: object, bases: list[type]) -> None:
     """Show a class's nearest public ancestors instead of a private base class."""
     for i, base in enumerate(bases):
@@ -743,6 +771,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinx.ext.napoleon")
     _napoleon_without_inline_types(app)
     app.connect("autodoc-process-bases", public_bases)
+    app.connect("autodoc-process-signature", hide_private_parameters)
     app.add_post_transform(_PlainBuiltins)
     app.add_transform(_CLILabels)
     app.add_node(_cli_marker)
