@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import aioscard.compat
@@ -134,6 +134,7 @@ def test_malformed_feature_answers_are_typed_errors(answer: list[int]) -> None:
         PCSCPart10.parseFeatureRequest(answer)
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.binary(max_size=40))
 def test_any_tlv_answer_parses_or_raises_the_typed_error(data: bytes) -> None:
     try:

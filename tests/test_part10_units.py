@@ -12,7 +12,7 @@ import struct
 from typing import Any
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from aioscard.apdu import reveal_secrets, set_reveal_secrets
@@ -120,6 +120,7 @@ def test_a_feature_entry_with_a_wrong_length_byte_names_it() -> None:
         parse_features(bytes.fromhex("06 04 00 00 00 01  07 02 00 00 00 02"))
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.binary(max_size=64))
 def test_any_bytes_parse_as_features_or_raise_the_typed_error(data: bytes) -> None:
     try:
@@ -130,6 +131,7 @@ def test_any_bytes_parse_as_features_or_raise_the_typed_error(data: bytes) -> No
         assert len(features) <= len(data) // 6
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.dictionaries(st.integers(0, 255), st.integers(0, 0xFFFFFFFF), max_size=25))
 def test_features_round_trip(features: dict[int, int]) -> None:
     assert dict(parse_features(encode_features(features))) == features
@@ -168,6 +170,7 @@ def test_pin_properties_decode_the_four_bytes() -> None:
     assert properties.to_bytes() == bytes.fromhex("10020200")
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.binary(max_size=8))
 def test_pin_properties_of_any_other_length_are_a_typed_error(data: bytes) -> None:
     assume(len(data) != 4)
@@ -175,6 +178,7 @@ def test_pin_properties_of_any_other_length_are_a_typed_error(data: bytes) -> No
         parse_pin_properties(data)
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.integers(0, 0xFFFF), st.integers(0, 255), st.integers(0, 255))
 def test_pin_properties_round_trip(layout: int, condition: int, timeout2: int) -> None:
     properties = PinProperties(layout, condition, timeout2)
@@ -241,6 +245,7 @@ def test_malformed_tlv_properties_are_typed_errors(data: str, message: str) -> N
         parse_tlv_properties(bytes.fromhex(data))
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.binary(max_size=80))
 def test_any_bytes_parse_as_tlv_properties_or_raise_the_typed_error(data: bytes) -> None:
     try:
@@ -274,6 +279,7 @@ tlv_properties = st.builds(
 )
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(tlv_properties)
 def test_tlv_properties_round_trip(properties: TlvProperties) -> None:
     encoded = encode_tlv_properties(properties)
@@ -496,16 +502,19 @@ def modify_structures(draw: st.DrawFn) -> PinModifyStructure:
     )
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(verify_structures())
 def test_verify_structures_round_trip(structure: PinVerifyStructure) -> None:
     assert PinVerifyStructure.from_bytes(structure.to_bytes()) == structure
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(modify_structures())
 def test_modify_structures_round_trip(structure: PinModifyStructure) -> None:
     assert PinModifyStructure.from_bytes(structure.to_bytes()) == structure
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(verify_structures(), st.data())
 def test_a_formatted_pin_changes_only_the_pin_block(
     structure: PinVerifyStructure, data: st.DataObject
@@ -519,6 +528,7 @@ def test_a_formatted_pin_changes_only_the_pin_block(
         assert pin.encode() in sent
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.binary(max_size=60))
 def test_any_bytes_parse_as_a_verify_structure_or_raise_the_typed_error(data: bytes) -> None:
     try:
@@ -529,6 +539,7 @@ def test_any_bytes_parse_as_a_verify_structure_or_raise_the_typed_error(data: by
         assert structure.to_bytes() == data
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.binary(max_size=60))
 def test_any_bytes_parse_as_a_modify_structure_or_raise_the_typed_error(data: bytes) -> None:
     try:
@@ -539,6 +550,7 @@ def test_any_bytes_parse_as_a_modify_structure_or_raise_the_typed_error(data: by
         assert structure.to_bytes() == data
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(verify_structures(), st.integers(0, 40), st.integers(0, 255))
 def test_a_mutilated_verify_structure_parses_or_raises_the_typed_error(
     structure: PinVerifyStructure, index: int, value: int
