@@ -17,8 +17,9 @@ import builtins
 import os
 from typing import NamedTuple
 
-from aioscard.util import ByteInput as ByteInput
-from aioscard.util import _coerce_bytes, to_hex
+from aioscard._bytes import ByteInput as ByteInput
+from aioscard._bytes import as_bytes
+from aioscard.util import to_hex
 
 __all__ = [
     "MAX_APDU_LENGTH",
@@ -69,7 +70,7 @@ def coerce_bytes(value: ByteInput, *, name: str, max_len: int, min_len: int = 0)
     ``min_len..max_len``.  Messages name ``name`` and the offending index; the
     value itself is never echoed.
     """
-    result = _coerce_bytes(value, name)
+    result = as_bytes(value, name)
     if len(result) < min_len:
         raise ValueError(f"{name} is too short: {len(result)} bytes, at least {min_len} needed")
     if len(result) > max_len:
@@ -89,7 +90,7 @@ def coerce_apdu(command: ByteInput, *, name: str = "command") -> bytes:
     ``name``, and ``ValueError`` for a command shorter than the 4 header bytes
     or longer than 65544 bytes.
     """
-    result = _coerce_bytes(command, name)
+    result = as_bytes(command, name)
     if len(result) < MIN_APDU_LENGTH:
         raise ValueError(
             f"{name} is too short: {len(result)} bytes; an APDU starts with the "
@@ -403,7 +404,7 @@ def is_sensitive(apdu: ByteInput) -> bool:
     Raises ``TypeError``/``ValueError`` naming ``apdu`` when it is not
     bytes-like or a sequence of ints in 0..255; any length is accepted.
     """
-    raw = _coerce_bytes(apdu, "apdu")
+    raw = as_bytes(apdu, "apdu")
     if len(raw) <= MIN_APDU_LENGTH:
         return False
     cla, ins, p1 = raw[0], raw[1], raw[2]
@@ -435,7 +436,7 @@ def format_apdu(apdu: ByteInput, *, reveal: bool | None = None) -> str:
     """
     if reveal is not None and not isinstance(reveal, bool):
         raise TypeError(f"reveal must be a bool or None, not {type(reveal).__name__}")
-    raw = _coerce_bytes(apdu, "apdu")
+    raw = as_bytes(apdu, "apdu")
     if (_reveal if reveal is None else reveal) or not is_sensitive(raw):
         return to_hex(raw)
     try:
@@ -459,7 +460,7 @@ def format_response(raw: ByteInput, *, redact: bool = False) -> str:
     ``TypeError``/``ValueError`` naming ``raw`` when it is not bytes-like or a
     sequence of ints in 0..255.
     """
-    checked = _coerce_bytes(raw, "raw")
+    checked = as_bytes(raw, "raw")
     if not redact or len(checked) <= 2:
         return to_hex(checked)
     return f"{_redacted(len(checked) - 2)} {to_hex(checked[-2:])}"

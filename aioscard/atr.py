@@ -21,9 +21,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar, NamedTuple, TextIO, TypeAlias
 
+from aioscard._bytes import ByteInput, as_bytes, parse_hex
 from aioscard.tlv import CompactTLV as CompactTLV
 from aioscard.tlv import _split_compact_tlv
-from aioscard.util import ByteInput, _coerce_bytes, _parse_hex, to_hex
+from aioscard.util import to_hex
 
 if TYPE_CHECKING:
     from aioscard.identify import KnownCard
@@ -255,7 +256,7 @@ def decode_historical_bytes(data: ByteInput) -> HistoricalBytes:
     is reported in ``problems``.  Raises ``TypeError``/``ValueError`` naming
     ``data`` only when it is not bytes-like or a sequence of ints in 0..255.
     """
-    raw = _coerce_bytes(data, "data")
+    raw = as_bytes(data, "data")
     if not raw:
         return HistoricalBytes(raw, None, (), None, None, ())
     category = raw[0]
@@ -449,9 +450,9 @@ class ATR:
         if isinstance(atr, ATR):
             raw = atr._raw
         elif isinstance(atr, str):
-            raw = _parse_hex(atr, "atr")
+            raw = parse_hex(atr, "atr")
         else:
-            raw = _coerce_bytes(atr, "atr")
+            raw = as_bytes(atr, "atr")
         if not isinstance(strict, bool):
             raise TypeError(f"strict must be a bool, not {type(strict).__name__}")
         self._raw = raw

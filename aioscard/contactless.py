@@ -30,6 +30,7 @@ import enum
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
+from ._bytes import ByteInput, as_bytes
 from ._context import with_context
 from .apdu import Response, build_apdu
 from .atr import ATR, ATRInput
@@ -37,7 +38,6 @@ from .exceptions import SmartcardException
 from .native import PCSCAPI
 from .native import constants as C
 from .sw.exceptions import SWException
-from .util import ByteInput, _coerce_bytes
 
 if TYPE_CHECKING:
     from .connection import CardConnection
@@ -189,7 +189,7 @@ def load_key_apdu(key: ByteInput, key_number: int = 0, *, nonvolatile: bool = Fa
     Raises:
         TypeError, ValueError: ``key`` not 1..255 bytes, ``key_number`` not 0..255.
     """
-    raw = _coerce_bytes(key, "key")
+    raw = as_bytes(key, "key")
     if not 1 <= len(raw) <= 255:
         raise ValueError(f"key must be 1..255 bytes (MIFARE: 6), got {len(raw)}")
     _check_int(key_number, "key_number", 0, 255)
@@ -233,7 +233,7 @@ def update_binary_apdu(block: int, data: ByteInput) -> bytes:
         TypeError, ValueError: ``block`` not 0..65535, ``data`` not 1..255 bytes.
     """
     _check_int(block, "block", 0, 0xFFFF)
-    raw = _coerce_bytes(data, "data")
+    raw = as_bytes(data, "data")
     if not 1 <= len(raw) <= 255:
         raise ValueError(f"data must be 1..255 bytes (a MIFARE block: 16), got {len(raw)}")
     return build_apdu(CLA_PCSC, _INS_UPDATE_BINARY, block >> 8, block & 0xFF, raw)

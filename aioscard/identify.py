@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from .util import ByteInput, _coerce_bytes
+from ._bytes import ByteInput, as_bytes
 
 __all__ = [
     "SMARTCARD_LIST_ENV",
@@ -216,7 +216,7 @@ def _atr_text(atr: object) -> str:
 
         raw = from_hex(atr)
     else:
-        raw = _coerce_bytes(atr, "atr")
+        raw = as_bytes(atr, "atr")
     if not 1 <= len(raw) <= 33:
         raise ValueError(f"atr must be 1..33 bytes, got {len(raw)}")
     return " ".join(f"{byte:02X}" for byte in raw)

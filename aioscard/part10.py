@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from types import MappingProxyType
 
+from ._bytes import ByteInput, as_bytes
 from .apdu import format_apdu
 from .exceptions import FeatureNotSupportedException, MalformedAnswerException
 from .native import constants as _C
-from .util import ByteInput, _coerce_bytes
 
 __all__ = [
     "CM_IOCTL_GET_FEATURE_REQUEST",
@@ -156,7 +156,7 @@ def _checked_bool(value: object, name: str) -> bool:
 
 def _answer(data: ByteInput, name: str) -> bytes:
     # A reader's answer: control() gives list[int]; tests and the simulator give bytes.
-    return _coerce_bytes(data, name)
+    return as_bytes(data, name)
 
 
 # -- GET_FEATURE_REQUEST ------------------------------------------------------------
@@ -526,7 +526,7 @@ class _PinEntry:
         given: object = self.apdu
         if isinstance(given, str):
             raise TypeError("apdu must be bytes-like, not str (use bytes.fromhex for hex text)")
-        apdu = _coerce_bytes(given, "apdu")
+        apdu = as_bytes(given, "apdu")
         if not 5 <= len(apdu) <= _MAX_APDU:
             raise ValueError(
                 f"apdu must be a command template with a data field (5..{_MAX_APDU} bytes: "
@@ -563,7 +563,7 @@ class _PinEntry:
         prologue: object = self.teo_prologue
         if isinstance(prologue, str):
             raise TypeError("teo_prologue must be 3 bytes, not a str")
-        prologue = _coerce_bytes(prologue, "teo_prologue")
+        prologue = as_bytes(prologue, "teo_prologue")
         if len(prologue) != 3:
             raise ValueError(f"teo_prologue must be 3 bytes, got {len(prologue)}")
         object.__setattr__(self, "teo_prologue", prologue)

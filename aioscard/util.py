@@ -14,9 +14,9 @@ right kind with a bad value, and the message names the argument.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from operator import index
-from typing import NoReturn, TypeAlias
+
+from ._bytes import ByteInput as ByteInput
+from ._bytes import as_bytes, parse_hex, type_name
 
 __all__ = [
     "COMMA",
@@ -49,10 +49,6 @@ COMMA = 8
 
 _ALL_FORMAT_FLAGS = PACK | HEX | UPPERCASE | COMMA
 
-#: What every function here accepts as "some bytes".  A ``str`` is not bytes:
-#: it is rejected rather than guessed at.
-ByteInput: TypeAlias = bytes | bytearray | memoryview | Sequence[int]
-
 
 class _HexParseError(ValueError, TypeError):
     """Bad hex text given to :func:`toBytes`.
@@ -61,81 +57,6 @@ class _HexParseError(ValueError, TypeError):
     because that is what pyscard's ``toBytes`` raised and code ported from it
     may catch.
     """
-
-
-def _type_name(value: object) -> str:
-    return type(value).__name__
-
-
-def _from_memoryview(view: memoryview, name: str) -> bytes:
-    if view.format != "B" or view.itemsize != 1:
-        raise TypeError(
-            f"{name} must hold unsigned bytes (memoryview format 'B'), "
-            f"got a buffer of format {view.format!r}"
-        )
-    if not view.c_contiguous:
-        raise ValueError(f"{name} must be a contiguous buffer")
-    return view.tobytes()
-
-
-def _raise_bad_item(values: Sequence[object], name: str) -> NoReturn:
-    # Only reached once the fast conversion has failed (or met a bool): find
-    # the first offending item so the message can point at it.
-    for position, item in enumerate(values):
-        if isinstance(item, bool):
-            raise TypeError(f"{name}[{position}] must be an int, not bool")
-        try:
-            number = index(item)  # type: ignore[arg-type]
-        except TypeError:
-            raise TypeError(f"{name}[{position}] must be an int, not {_type_name(item)}") from None
-        if not 0 <= number <= 255:
-            raise ValueError(f"{name}[{position}] must be in 0..255, got {number}")
-    raise TypeError(f"{name} must be a sequence of ints in 0..255")
-
-
-def _coerce_bytes(value: object, name: str) -> bytes:
-    """Return ``value`` as ``bytes``, checking every item is a byte value.
-
-    Accepts ``bytes``, ``bytearray``, a contiguous buffer of unsigned bytes
-    (``memoryview``, ``array.array('B')``, ...) or a sequence of ints in
-    0..255.  Raises ``TypeError`` for a ``str``, for another kind of object, for
-    a non-int item or a ``bool`` item, and ``ValueError`` for an int outside
-    0..255; the message names ``name`` (and the index of a bad item).  The
-    value itself is never echoed whole: it may be a PIN.
-    """
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, bytearray):
-        return bytes(value)
-    if isinstance(value, memoryview):
-        return _from_memoryview(value, name)
-    if isinstance(value, str):
-        raise TypeError(
-            f"{name} must be bytes, bytearray, memoryview or a sequence of ints, "
-            "not str; convert hex text first, e.g. with bytes.fromhex(text)"
-        )
-    if not isinstance(value, (list, tuple)):
-        # Other buffer exporters (array.array, numpy arrays, mmap): bytes()
-        # would copy their raw memory, which is wrong for wider items.
-        try:
-            view = memoryview(value)  # type: ignore[arg-type]
-        except TypeError:
-            pass
-        else:
-            with view:
-                return _from_memoryview(view, name)
-        if not isinstance(value, Sequence):
-            raise TypeError(
-                f"{name} must be bytes, bytearray, memoryview or a sequence of ints, "
-                f"not {_type_name(value)}"
-            )
-    try:
-        converted = bytes(value)
-    except (TypeError, ValueError):
-        _raise_bad_item(value, name)
-    if bool in map(type, value):  # bytes() takes True and False as 1 and 0
-        _raise_bad_item(value, name)
-    return converted
 
 
 def to_hex(data: ByteInput, sep: str = " ") -> str:
@@ -147,26 +68,9 @@ def to_hex(data: ByteInput, sep: str = " ") -> str:
     ``TypeError`` when ``sep`` is not a ``str``.
     """
     if not isinstance(sep, str):
-        raise TypeError(f"sep must be a str, not {_type_name(sep)}")
-    digits = _coerce_bytes(data, "data").hex().upper()
+        raise TypeError(f"sep must be a str, not {type_name(sep)}")
+    digits = as_bytes(data, "data").hex().upper()
     return sep.join(digits[i : i + 2] for i in range(0, len(digits), 2))
-
-
-def _parse_hex(text: str, name: str) -> bytes:
-    """Parse hex text ignoring whitespace and colons; errors name ``name``."""
-    if not isinstance(text, str):
-        raise TypeError(f"{name} must be a str of hex digits, not {_type_name(text)}")
-    digits: list[str] = []
-    for position, char in enumerate(text):
-        if char in "0123456789abcdefABCDEF":
-            digits.append(char)
-        elif not (char == ":" or char.isspace()):
-            raise ValueError(
-                f"{name} is not hex: {char!r} at position {position} is not a hex digit"
-            )
-    if len(digits) % 2:
-        raise ValueError(f"{name} is not hex: it has an odd number of hex digits ({len(digits)})")
-    return bytes.fromhex("".join(digits))
 
 
 def from_hex(text: str) -> bytes:
@@ -177,7 +81,7 @@ def from_hex(text: str) -> bytes:
     ``ValueError`` naming the first character that is not a hex digit (with
     its position) or reporting an odd number of digits.
     """
-    return _parse_hex(text, "text")
+    return parse_hex(text, "text")
 
 
 def toHexString(data: ByteInput | None = None, format: int = 0) -> str:
@@ -195,14 +99,14 @@ def toHexString(data: ByteInput | None = None, format: int = 0) -> str:
     ``format`` that is not an int made of the four flags.
     """
     if isinstance(format, bool) or not isinstance(format, int):
-        raise TypeError(f"format must be an int of format flags, not {_type_name(format)}")
+        raise TypeError(f"format must be an int of format flags, not {type_name(format)}")
     if format & ~_ALL_FORMAT_FLAGS:
         raise ValueError(
             f"format must combine PACK, HEX, UPPERCASE and COMMA only, got {format:#x}"
         )
     if data is None:
         return ""
-    values = _coerce_bytes(data, "data")
+    values = as_bytes(data, "data")
     prefix = ""
     if format & HEX:
         prefix = "0X" if format & UPPERCASE else "0x"
@@ -220,7 +124,7 @@ def toBytes(bytestring: str) -> list[int]:
     also a ``TypeError``, which is what pyscard raised.
     """
     try:
-        return list(_parse_hex(bytestring, "bytestring"))
+        return list(parse_hex(bytestring, "bytestring"))
     except ValueError as exc:
         raise _HexParseError(str(exc)) from None
 
@@ -235,9 +139,9 @@ def padd(bytelist: ByteInput, length: int, padding: str | int = "FF") -> list[in
     holds non-bytes, ``length`` is not a non-negative int, or ``padding`` is not
     a single byte.
     """
-    values = list(_coerce_bytes(bytelist, "bytelist"))
+    values = list(as_bytes(bytelist, "bytelist"))
     if isinstance(length, bool) or not isinstance(length, int):
-        raise TypeError(f"length must be an int, not {_type_name(length)}")
+        raise TypeError(f"length must be an int, not {type_name(length)}")
     if length < 0:
         raise ValueError(f"length must be >= 0, got {length}")
     if isinstance(padding, str):
@@ -248,7 +152,7 @@ def padd(bytelist: ByteInput, length: int, padding: str | int = "FF") -> list[in
     elif isinstance(padding, int) and not isinstance(padding, bool):
         pad = padding
     else:
-        raise TypeError(f"padding must be hex text or an int, not {_type_name(padding)}")
+        raise TypeError(f"padding must be hex text or an int, not {type_name(padding)}")
     if not 0 <= pad <= 255:
         raise ValueError(f"padding must be a single byte (0..255), got {padding!r}")
     return values + [pad] * (length - len(values))
@@ -261,7 +165,7 @@ def toASCIIBytes(stringtoconvert: str) -> list[int]:
     0x20, 0x31, 0x30, 0x31]``.  Raises ``TypeError`` for anything but a ``str``.
     """
     if not isinstance(stringtoconvert, str):
-        raise TypeError(f"stringtoconvert must be a str, not {_type_name(stringtoconvert)}")
+        raise TypeError(f"stringtoconvert must be a str, not {type_name(stringtoconvert)}")
     return list(stringtoconvert.encode("utf-8"))
 
 
@@ -274,8 +178,7 @@ def toASCIIString(bytelist: ByteInput) -> str:
     bytes-like or a sequence of ints in 0..255.
     """
     return "".join(
-        chr(value) if 0x20 <= value <= 0x7F else "."
-        for value in _coerce_bytes(bytelist, "bytelist")
+        chr(value) if 0x20 <= value <= 0x7F else "." for value in as_bytes(bytelist, "bytelist")
     )
 
 
@@ -323,9 +226,7 @@ def toGSM3_38Bytes(stringtoconvert: str | bytes) -> list[int]:
     if isinstance(stringtoconvert, bytes):
         stringtoconvert = stringtoconvert.decode("iso8859-1")
     if not isinstance(stringtoconvert, str):
-        raise TypeError(
-            f"stringtoconvert must be a str or bytes, not {_type_name(stringtoconvert)}"
-        )
+        raise TypeError(f"stringtoconvert must be a str or bytes, not {type_name(stringtoconvert)}")
     codes: list[int] = []
     for position, char in enumerate(stringtoconvert):
         code = _GSM_CODES.get(char)
@@ -355,7 +256,7 @@ def HexListToBinString(hexlist: ByteInput) -> str:
         DeprecationWarning,
         stacklevel=2,
     )
-    return _coerce_bytes(hexlist, "hexlist").decode("utf-8")
+    return as_bytes(hexlist, "hexlist").decode("utf-8")
 
 
 def BinStringToHexList(binstring: str) -> list[int]:
@@ -370,7 +271,7 @@ def BinStringToHexList(binstring: str) -> list[int]:
         stacklevel=2,
     )
     if not isinstance(binstring, str):
-        raise TypeError(f"binstring must be a str, not {_type_name(binstring)}")
+        raise TypeError(f"binstring must be a str, not {type_name(binstring)}")
     return list(binstring.encode("utf-8"))
 
 

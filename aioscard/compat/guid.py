@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from aioscard.util import ByteInput, _coerce_bytes
+from aioscard._bytes import ByteInput, as_bytes
 
 __all__ = ["GUIDToStr", "strToGUID"]
 
@@ -32,7 +32,7 @@ def GUIDToStr(g: ByteInput) -> str:
     Raises:
         ValueError: ``g`` is not 16 ints in 0..255.  TypeError: not bytes or ints.
     """
-    data = _coerce_bytes(g, "g")
+    data = as_bytes(g, "g")
     if len(data) != 16:
         raise ValueError(f"a GUID is 16 bytes, got {len(data)}")
     return "{" + str(uuid.UUID(bytes_le=data)).upper() + "}"

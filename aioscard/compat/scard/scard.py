@@ -21,10 +21,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from aioscard import exceptions as _exc
+from aioscard._bytes import ByteInput, as_bytes
 from aioscard.native import PCSCAPI, ReaderState, ReturnCode, current_platform, get_pcsc
 from aioscard.native import constants as _C
 from aioscard.native._errors import normalize as _normalize
-from aioscard.util import ByteInput, _coerce_bytes
 
 __all__ = [
     "ERROR_ALREADY_EXISTS",
@@ -634,8 +634,8 @@ def SCardIntroduceCardType(
     """
     _check_context(hcontext)
     _check_names(cardname=cardname)
-    _coerce_bytes(atr, "atr")
-    _coerce_bytes(mask, "mask")
+    as_bytes(atr, "atr")
+    as_bytes(mask, "mask")
     return SCARD_E_UNSUPPORTED_FEATURE
 
 
@@ -671,7 +671,7 @@ def SCardListCards(
         TypeError, ValueError: ``atr`` is not bytes or ints in 0..255.
     """
     _check_context(hcontext)
-    _coerce_bytes(atr, "atr")
+    as_bytes(atr, "atr")
     return SCARD_E_UNSUPPORTED_FEATURE, []
 
 
@@ -746,13 +746,13 @@ def SCardTransmit(hcard: int, pioSendPci: int, apducommand: ByteInput) -> tuple[
         InvalidResponseException: the card answered with fewer than 2 bytes.
         TypeError, ValueError: a malformed command.
     """
-    command = _coerce_bytes(apducommand, "apducommand")
+    command = as_bytes(apducommand, "apducommand")
     return _call(lambda api: list(api.transmit(hcard, pioSendPci, command)), [])
 
 
 def SCardControl(hcard: int, dwControlCode: int, inbuffer: ByteInput) -> tuple[int, list[int]]:
     """``hresult, response`` (SCardControl)."""
-    data = _coerce_bytes(inbuffer, "inbuffer")
+    data = as_bytes(inbuffer, "inbuffer")
     return _call(lambda api: list(api.control(hcard, dwControlCode, data)), [])
 
 
@@ -763,7 +763,7 @@ def SCardGetAttrib(hcard: int, dwAttrId: int) -> tuple[int, list[int]]:
 
 def SCardSetAttrib(hcard: int, dwAttrId: int, ATTRIBUTESIN: ByteInput) -> int:
     """``hresult`` (SCardSetAttrib)."""
-    value = _coerce_bytes(ATTRIBUTESIN, "ATTRIBUTESIN")
+    value = as_bytes(ATTRIBUTESIN, "ATTRIBUTESIN")
     return _status(lambda api: api.set_attrib(hcard, dwAttrId, value))
 
 
