@@ -104,12 +104,18 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
 
+VPCD = ("--backend", "vpcd")
+
+
 @contextmanager
 def simulator(readers: int) -> Iterator[Bench]:
     """``python -m aioscard.testing`` in a child process, plus a process per card (inserted)."""
     env = {key: value for key, value in os.environ.items() if key != "PCSCLITE_CSOCK_NAME"}
+    # vpcd: the tables compare clients over the reader transport they were first measured
+    # on; benchmarks/event_delay.py sets the simulator's own driver beside it.
     sim = LineProcess(
-        [PY, "-m", "aioscard.testing", "--readers", str(readers), "--card", "none"], env
+        [PY, "-m", "aioscard.testing", "--readers", str(readers), "--card", "none", *VPCD],
+        env,
     )
     cards: list[LineProcess] = []
     try:

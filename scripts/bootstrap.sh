@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python=${PYTHON:-python3}
-packages=(pcscd libpcsclite1 vsmartcard-vpcd)
+# gcc, libc6-dev and libpcsclite-dev build the simulator's own reader driver on first use
+# (a fresh Debian 12 has gcc without libc6-dev); vpcd is its fall-back.
+packages=(pcscd libpcsclite1 vsmartcard-vpcd gcc libc6-dev libpcsclite-dev)
 # --test (scripts/test.sh): pcsc-tools too, whose smartcard_list.txt the card
 # identification tests read (aioscard ships no copy of it).
 if [ "${1:-}" = "--test" ]; then

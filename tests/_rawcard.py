@@ -1,4 +1,4 @@
-"""A misbehaving card for fault-injection tests: a bare vpcd client with no safety net.
+"""A misbehaving card for fault-injection tests: a bare reader client with no safety net.
 
 :class:`~aioscard.testing.VirtualCard` only ever sends well-formed answers (a
 handler's reply of the wrong length becomes ``6F 00``).  A :class:`RawCard`
@@ -60,11 +60,18 @@ class RawCard:
         self._powered = threading.Event()
         self._atr_read = threading.Event()
 
-    def insert(self, port: int) -> None:
-        """Connect to vpcd on ``port`` (a card insertion) and start answering."""
-        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    def insert(self, address: int | str) -> None:
+        """Connect to the reader at ``address`` (a card insertion) and start answering:
+        a vpcd TCP port, or a UNIX socket of the simulator's driver (both speak vpcd's
+        framing; see ``Simulator.card_address``)."""
+        if isinstance(address, str):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(5)
+            sock.connect(address)
+        else:
+            sock = socket.create_connection(("127.0.0.1", address), timeout=5)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(None)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock = sock
         self._powered.clear()
         self._atr_read.clear()

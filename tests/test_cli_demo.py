@@ -40,11 +40,11 @@ def test_demo_runs_every_step_and_stops_what_it_started(tmp_path: Path) -> None:
     expected = [
         # the simulator, its socket and readers
         r"PCSCLITE_CSOCK_NAME=/\S+/pcscd\.comm",
-        r"0: aioscard demo 0 00 00  \(empty\)",
-        r"1: aioscard demo 0 00 01  \(empty\)",
+        r"0: aioscard demo 00 00  \(empty\)",
+        r"1: aioscard demo 01 00  \(empty\)",
         # waiting, with a status line, for the card the demo inserts
         r"waiting for a card \.\.\.",
-        r"card found in 'aioscard demo 0 00 00' after \d\.\d\d s",
+        r"card found in 'aioscard demo 00 00' after \d\.\d\d s",
         # the ATR explained
         r"ATR: 3B 88 01 61 69 6F 73 63 61 72 64 89",
         r"TCK = 89  correct",
@@ -55,15 +55,15 @@ def test_demo_runs_every_step_and_stops_what_it_started(tmp_path: Path) -> None:
         r"\(300 bytes\) 90 00  Normal processing",
         # parallel readers, then removal and re-insertion as events
         r"a 300 ms command on each of two cards at once took \d\.\d\d s",
-        r"CardRemoved\(aioscard demo 0 00 00: 3B 88",
+        r"CardRemoved\(aioscard demo 00 00: 3B 88",
         r"the open connection now raises CardRemovedException",
-        r"CardInserted\(aioscard demo 0 00 00: 3B 88",
+        r"CardInserted\(aioscard demo 00 00: 3B 88",
         r"reconnect\(\), then SELECT again: 90 00",
         # the same through the sync shim, in a pyscard program
-        r"\| readers: aioscard demo 0 00 00, aioscard demo 0 00 01",
+        r"\| readers: aioscard demo 00 00, aioscard demo 01 00",
         r"\| > 00 20 00 80 06 <6 bytes redacted>",
-        r"\| -removed: 3B 88 01 .* from aioscard demo 0 00 00",
-        r"\| \+inserted: 3B 88 01 .* in aioscard demo 0 00 00\n.*\n?\s+\| monitor stopped",
+        r"\| -removed: 3B 88 01 .* from aioscard demo 00 00",
+        r"\| \+inserted: 3B 88 01 .* in aioscard demo 00 00\n.*\n?\s+\| monitor stopped",
         # and everything stopped
         r"pcscd \(pid \d+\) stopped",
         r"demo finished in \d+\.\d s",
@@ -83,7 +83,7 @@ def test_demo_without_pcscd_says_what_to_install() -> None:
     done = run_demo(child_env(AIOSCARD_PCSCD="/nonexistent/pcscd"))
     assert done.returncode == EXIT_NO_SERVICE
     assert "aioscard: error: the simulator could not start" in done.stderr
-    assert "apt-get install pcscd vsmartcard-vpcd" in done.stderr
+    assert "apt-get install pcscd gcc libc6-dev libpcsclite-dev" in done.stderr
 
 
 def test_ctrl_c_stops_the_demo_and_everything_it_started() -> None:

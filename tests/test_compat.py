@@ -175,25 +175,26 @@ def test_program_monitoring_cards_as_they_come_and_go(
     card_factory: CardFactory, names: list[str]
 ) -> None:
     process = legacy("card_monitor.py", "2")
+    atr, other = DEMO_ATR.hex(" ").upper(), MASKABLE_ATR.hex(" ").upper()
     try:
         assert process.stdout is not None
         assert process.stdout.readline() == "monitoring\n"
+        # Each change waits until the program has reported the previous one: a card that
+        # comes and goes between two of the monitor's waits is not reported, and the
+        # simulator's driver makes such changes a millisecond apart.
         card_factory(reader=0)
+        assert process.stdout.readline() == f"+Inserted: {atr} in {names[0]}\n"
         card_factory.remove(0)
+        assert process.stdout.readline() == f"-Removed: {atr} from {names[0]}\n"
         card_factory(MASKABLE_ATR, reader=1)
+        assert process.stdout.readline() == f"+Inserted: {other} in {names[1]}\n"
         card_factory.remove(1)
         lines = finish(process).splitlines()
     finally:
         process.kill()
         process.wait()
-    atr, other = DEMO_ATR.hex(" ").upper(), MASKABLE_ATR.hex(" ").upper()
-    assert lines[:4] == [
-        f"+Inserted: {atr} in {names[0]}",
-        f"-Removed: {atr} from {names[0]}",
-        f"+Inserted: {other} in {names[1]}",
-        f"-Removed: {other} from {names[1]}",
-    ]
-    stopped = re.fullmatch(r"stopped in (\d+\.\d+) s", lines[4])
+    assert lines[:1] == [f"-Removed: {other} from {names[1]}"]
+    stopped = re.fullmatch(r"stopped in (\d+\.\d+) s", lines[1])
     assert stopped is not None
     assert float(stopped.group(1)) < 0.5  # SCardCancel, not a polling period
 
@@ -283,7 +284,7 @@ def test_errors_are_aioscards_classes(virtual_card: VirtualCard) -> None:
     connection.connect()
     try:
         with pytest.raises(aioscard.exceptions.UnsupportedFeatureException):
-            connection.getAttrib(scard.SCARD_ATTR_VENDOR_NAME)
+            connection.getAttrib(scard.SCARD_ATTR_POWER_MGMT_SUPPORT)
     finally:
         connection.disconnect()
 

@@ -236,7 +236,7 @@ async def test_connection_properties_and_status(
         with pytest.raises(exc.UnsupportedFeatureException):
             await connection.control(0x42000D48)
         with pytest.raises(exc.UnsupportedFeatureException):
-            await connection.getAttrib(0x00010100)
+            await connection.getAttrib(0x00040131)  # SCARD_ATTR_POWER_MGMT_SUPPORT: none here
     assert not is_connected(connection)
 
 

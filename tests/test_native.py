@@ -187,11 +187,12 @@ def test_control_and_attributes_report_unsupported(
 ) -> None:
     handle, _ = api.connect(context, pcsc_simulator.reader_names[0], SHARED, ANY)
     try:
-        # vpcd implements neither reader control codes nor attributes.
+        # Reader 0 has no Part 10 features (no pinpad) and, like vpcd's readers, no power
+        # management attribute; its vendor name is read-only.
         with pytest.raises(exc.UnsupportedFeatureException, match="SCardControl"):
             api.control(handle, C.CM_IOCTL_GET_FEATURE_REQUEST)
         with pytest.raises(exc.UnsupportedFeatureException, match="SCardGetAttrib"):
-            api.get_attrib(handle, C.SCARD_ATTR_VENDOR_NAME)
+            api.get_attrib(handle, C.SCARD_ATTR_POWER_MGMT_SUPPORT)
         with pytest.raises(exc.SmartcardException, match="SCardSetAttrib"):
             api.set_attrib(handle, C.SCARD_ATTR_VENDOR_NAME, b"x")
         with pytest.raises(ValueError, match="control code"):

@@ -3,9 +3,10 @@ falling silent, or answering to reset with random bytes.
 
 Whatever the card does, aioscard raises a documented exception or returns exactly
 what the card sent -- never an empty or truncated success -- and never hangs the
-caller.  Cards come and go through vpcd, whose presence poll runs every 400 ms,
-so every re-insertion costs about half a second; the long variants spread their
-cycles over the four readers of the session simulator, in parallel.
+caller.  Cards come and go through the session simulator's readers (at once on its
+own driver; on vpcd, whose presence poll runs every 400 ms, every re-insertion costs
+about half a second); the long variants spread their cycles over the four readers,
+in parallel.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ GONE = (
     exc.InvalidResponseException,  # mid-APDU: pcsc-lite reports success with 0 bytes
     exc.NotTransactedException,  # after the card went, before pcscd's presence poll
     exc.CardRemovedException,  # after the poll, until reconnect()
+    # pcscd marks the reader empty a moment before it marks the handles' card removed; a
+    # driver that reports removals at once (the simulator's own) makes that moment reachable.
+    exc.NoCardException,
 )
 
 
@@ -248,7 +252,7 @@ def raw_cards(pcsc_simulator: Simulator) -> Iterator[Callable[[RawCard, int], Ra
     inserted: list[tuple[RawCard, int]] = []
 
     def insert(card: RawCard, reader: int) -> RawCard:
-        card.insert(pcsc_simulator.ports[reader])
+        card.insert(pcsc_simulator.card_address(reader))
         inserted.append((card, reader))
         return card
 

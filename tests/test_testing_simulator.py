@@ -37,7 +37,7 @@ from aioscard.testing import (
     echo_apdu,
     get_challenge_apdu,
 )
-from aioscard.testing._netstat import listening
+from aioscard.testing._netstat import bound_unix_paths, listening
 from aioscard.testing._ports import reserve_ports
 from aioscard.testing._sandbox import sweep_stale_directories
 from aioscard.testing.plugin import CardFactory
@@ -107,17 +107,30 @@ def is_running(simulator: Simulator) -> bool:
     return simulator.running
 
 
+@pytest.fixture(params=["driver", "vpcd"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each back-end in turn: the simulator's own reader driver, and vpcd."""
+    name: str = request.param
+    return name
+
+
 @pytest.fixture
-def simulator() -> Iterator[Simulator]:
-    with Simulator(readers=2) as sim:
+def simulator(backend: str) -> Iterator[Simulator]:
+    with Simulator(readers=2, backend=backend) as sim:
         yield sim
+
+
+def card_sockets_bound(sim: Simulator) -> bool:
+    bound = bound_unix_paths()
+    return all(sim.card_address(i) in bound for i in range(sim.readers))
 
 
 # -- life cycle (no PC/SC in this process) ------------------------------------------------
 
 
-def test_start_and_stop_reap_the_daemon() -> None:
-    sim = Simulator(readers=2)
+def test_start_and_stop_reap_the_daemon(backend: str) -> None:
+    sim = Simulator(readers=2, backend=backend)
+    assert sim.backend == backend
     sim.start()
     pid = sim.pid
     assert pid is not None
@@ -125,7 +138,11 @@ def test_start_and_stop_reap_the_daemon() -> None:
     assert "pcscd" in Path(f"/proc/{pid}/cmdline").read_text()
     assert os.path.exists(sim.socket_path)
     assert sim.env == {"PCSCLITE_CSOCK_NAME": sim.socket_path}
-    assert all(port in listening() for port in sim.ports)
+    if backend == "vpcd":
+        assert all(port in listening() for port in sim.ports)
+    else:
+        assert sim.ports == []
+        assert card_sockets_bound(sim)
     directory = os.path.dirname(sim.socket_path)
     sim.stop()
     assert process_gone(pid)
@@ -192,31 +209,49 @@ def test_stop_removes_the_cards(simulator: Simulator) -> None:
 
 
 def test_readers_and_their_names(simulator: Simulator) -> None:
-    assert simulator.reader_names == ["aioscard vpcd 0 00 00", "aioscard vpcd 0 00 01"]
+    if simulator.backend == "vpcd":
+        assert simulator.reader_names == ["aioscard vpcd 0 00 00", "aioscard vpcd 0 00 01"]
+        assert simulator.ports == [simulator.ports[0], simulator.ports[0] + 1]
+        assert simulator.ports[0] >= 40000
+    else:
+        assert simulator.reader_names == ["aioscard sim 00 00", "aioscard sim 01 00"]
     assert client(simulator, "readers") == {"readers": simulator.reader_names}
-    assert simulator.ports == [simulator.ports[0], simulator.ports[0] + 1]
-    assert simulator.ports[0] >= 40000
 
 
-def test_odd_reader_count_leaves_one_idle_slot() -> None:
-    with Simulator(readers=3) as sim:
+def test_the_driver_serves_any_number_of_readers_from_one_library() -> None:
+    with Simulator(readers=5, backend="driver") as sim:
+        assert client(sim, "readers") == {"readers": [f"aioscard sim {i:02X} 00" for i in range(5)]}
+        conf = Path(sim.socket_path).with_name("reader.conf").read_text()
+        assert len({line for line in conf.splitlines() if line.startswith("LIBPATH")}) == 1
+        for reader in (4, 0, 2):
+            sim.insert(VirtualCard(ATR_T0, name=f"card {reader}"), reader=reader)
+        answers = client(sim, "transmit", sim.reader_names[4], "80EE000001AA00")
+        assert answers == {"answers": ["aa9000"]}
+        assert [client_state(sim, i)[1] for i in range(5)] == [ATR_T0, b"", ATR_T0, b"", ATR_T0]
+
+
+def test_odd_reader_count_leaves_one_idle_vpcd_slot() -> None:
+    with Simulator(readers=3, backend="vpcd") as sim:
         assert len(sim.reader_names) == len(sim.ports) == 3
         listed = client(sim, "readers")["readers"]
         assert listed == [*sim.reader_names, "aioscard vpcd 1 00 01"]
 
 
-def test_fixed_base_port_and_busy_ports(simulator: Simulator) -> None:
-    with pytest.raises(OSError, match="free TCP ports"):
-        Simulator(readers=2, base_port=simulator.ports[0]).start()
+def test_fixed_base_port_and_busy_ports() -> None:
+    with (
+        Simulator(readers=2, backend="vpcd") as simulator,
+        pytest.raises(OSError, match="free TCP ports"),
+    ):
+        Simulator(readers=2, base_port=simulator.ports[0], backend="vpcd").start()
     probe = reserve_ports(2)
     free = probe.ports[0]
     probe.release()
-    with Simulator(readers=2, base_port=free) as sim:
+    with Simulator(readers=2, base_port=free, backend="vpcd") as sim:
         assert sim.ports == [free, free + 1]
 
 
 def test_two_simulators_coexist(simulator: Simulator) -> None:
-    with Simulator(readers=2) as other:
+    with Simulator(readers=2, backend=simulator.backend) as other:
         assert other.socket_path != simulator.socket_path
         assert not set(other.ports) & set(simulator.ports)
         other.insert(VirtualCard(ATR_T0), reader=1)
@@ -299,6 +334,12 @@ def test_bad_arguments() -> None:
         Simulator(readers=2, base_port=65535)
     with pytest.raises(SimulatorError, match="pcscd"):
         Simulator(pcscd="/nonexistent/pcscd").start()
+    with pytest.raises(ValueError, match="backend"):
+        Simulator(backend="pcsc-relay")
+    with pytest.raises(SimulatorError, match="vpcd"):
+        Simulator(backend="vpcd").reader(0)
+    with pytest.raises(ValueError, match="reader"):
+        Simulator(readers=2, backend="driver").reader(2)
 
 
 def test_throughput_figures_are_not_asserted_but_echo_works_at_the_frame_limit(
@@ -402,7 +443,7 @@ def test_command_line_runs_until_sigterm() -> None:
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(4)]
         assert lines[0].startswith("export PCSCLITE_CSOCK_NAME=")
-        assert "'aioscard vpcd 0 00 00'" in lines[1]
+        assert "'aioscard sim 00 00'" in lines[1]
         assert "demo card" in lines[1]
         pid = int(lines[3].split()[2].rstrip(";"))
         assert not process_gone(pid)

@@ -139,8 +139,9 @@ def _start_simulator() -> Simulator:
             f"the simulator could not start: {error}",
             EXIT_NO_SERVICE,
             (
-                "it needs pcscd and the vpcd driver: `bash scripts/bootstrap.sh` "
-                "(or `sudo apt-get install pcscd vsmartcard-vpcd`)",
+                "it needs pcscd, and gcc with libpcsclite-dev or the vpcd driver: "
+                "`bash scripts/bootstrap.sh` (or `sudo apt-get install pcscd gcc libc6-dev "
+                "libpcsclite-dev`)",
             ),
         ) from None
     return simulator
@@ -165,8 +166,13 @@ def run_demo(out: TextIO | None = None) -> int:
         "(a pcscd of its own with virtual readers and cards; the system's pcscd is not touched)",
         file=stream,
     )
-    say.heading(f"Start the simulator: a private pcscd with {_READERS} vpcd virtual readers")
+    say.heading(f"Start the simulator: a private pcscd with {_READERS} virtual readers")
     simulator = _start_simulator()
+    say.say(
+        "served by the simulator's own reader driver"
+        if simulator.backend == "driver"
+        else "served by vpcd (the simulator's own driver could not be built)"
+    )
     with simulator:
         # Before this process's first PC/SC call: libpcsclite reads it only once.
         os.environ.update(simulator.env)
@@ -317,7 +323,10 @@ async def _events(
         if not isinstance(event, CardInserted):
             raise CLIError(f"expected an insertion, got {event!r}")
         say.say(f"{stamp()}  CardInserted({event.card})")
-    say.say("(pcscd polls vpcd every 400 ms, so each event comes 0-0.4 s after the fact)")
+    if simulator.backend == "vpcd":
+        say.say("(pcscd polls vpcd every 400 ms, so each event comes 0-0.4 s after the fact)")
+    else:
+        say.say("(the simulator's reader driver tells pcscd at once: no polling)")
     await connection.reconnect()
     _, sw1, sw2 = await connection.transmit(SELECT_DEMO_APDU)
     say.say(f"await connection.reconnect(), then SELECT again: {sw1:02X} {sw2:02X}")

@@ -254,8 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a private pcscd with virtual readers in the foreground",
         description=(
             "Run the simulator: a private pcscd (socket-activated at a private socket; the\n"
-            "system's pcscd is not touched) with N vpcd virtual readers, optionally holding\n"
-            "demo cards, until Ctrl-C or SIGTERM (exit status 0).  It prints the\n"
+            "system's pcscd is not touched) with N virtual readers, optionally holding\n"
+            "demo cards, until Ctrl-C or SIGTERM (exit status 0).  The readers come from the\n"
+            "simulator's own reader driver where a C compiler and pcsc-lite's headers are\n"
+            "there, else from vpcd.  It prints the\n"
             "`export PCSCLITE_CSOCK_NAME=...` line that points other programs at it."
         ),
         epilog=(
@@ -263,12 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
             "  aioscard sim\n"
             "  aioscard sim --readers 4 --card none\n"
             "  aioscard sim --replay session.jsonl   # reader 0 replays a recorded card\n"
+            "  aioscard sim --pinpad 123456          # reader 0: a pinpad whose user types 123456\n"
             "  # in another terminal:\n"
             "  export PCSCLITE_CSOCK_NAME=/tmp/aioscard-sim-.../pcscd.comm\n"
             "  aioscard readers\n\n"
-            "exit status 1 if the simulator could not start (pcscd or vpcd missing) or the\n"
-            "replayed card got a command the recording did not expect; 2 for a malformed\n"
-            "recording."
+            "exit status 1 if the simulator could not start (pcscd, or both the driver's\n"
+            "build tools and vpcd, missing) or the replayed card got a command the recording\n"
+            "did not expect; 2 for a malformed recording."
         ),
         formatter_class=_formatter,
     )
@@ -282,6 +285,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="a demo card in every reader (default), or none",
     )
     sim.add_argument("--port", type=int, metavar="PORT", help="first vpcd TCP port")
+    sim.add_argument(
+        "--backend",
+        choices=("auto", "driver", "vpcd"),
+        help="reader back-end (default auto: the simulator's own driver where it builds)",
+    )
+    sim.add_argument(
+        "--pinpad",
+        metavar="PIN",
+        help="make reader 0 a PC/SC Part 10 pinpad whose user types PIN",
+    )
     sim.add_argument("--log-apdus", action="store_true", help="print every APDU pcscd sees")
     sim.add_argument(
         "--replay",
@@ -357,6 +370,10 @@ def _run_sim(options: argparse.Namespace) -> int:
         argv += ["--replay", options.replay]
     if options.lookup:
         argv.append("--lookup")
+    if options.backend is not None:
+        argv += ["--backend", options.backend]
+    if options.pinpad is not None:
+        argv += ["--pinpad", options.pinpad]
     return simulator_main(argv)
 
 

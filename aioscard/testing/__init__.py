@@ -1,13 +1,16 @@
 """Test bench for PC/SC code: a private pcscd with virtual readers and virtual cards.
 
-:class:`Simulator` runs a private, socket-activated pcscd with vsmartcard's
-vpcd driver; :class:`VirtualCard` is a card that plugs into one of its readers
+:class:`Simulator` runs a private, socket-activated pcscd with virtual
+readers (the simulator's own reader driver where it builds, else vsmartcard's
+vpcd), each a :class:`SimulatedReader` with control codes, attributes and an
+optional :class:`Pinpad`; :class:`VirtualCard` is a card that plugs into one of its readers
 and answers APDUs with a handler, by default the :class:`DemoCard`.  The pytest
 plugin (:mod:`aioscard.testing.plugin`) offers them as fixtures, and
 ``python -m aioscard.testing`` runs a simulator from the command line.
 
-Needs Linux with pcscd and vsmartcard-vpcd installed (Debian/Ubuntu:
-``apt-get install pcscd vsmartcard-vpcd``).  Importing this package starts
+Needs Linux with pcscd, and a C compiler with pcsc-lite's headers for the
+simulator's driver (Debian/Ubuntu: ``apt-get install pcscd gcc libc6-dev
+libpcsclite-dev``) or vsmartcard-vpcd.  Importing this package starts
 nothing and loads its modules only when a name is first used, so the pytest
 plugin costs next to nothing in test runs that do not use it.
 """
@@ -85,10 +88,15 @@ if TYPE_CHECKING:
     from ._demo_fs import SPARE_AID as SPARE_AID
     from ._errors import DropConnection as DropConnection
     from ._errors import SimulatorError as SimulatorError
+    from ._pinpad import Pinpad as Pinpad
+    from ._readers import ControlHandler as ControlHandler
+    from ._readers import SimulatedReader as SimulatedReader
+    from ._readers import UnsupportedControl as UnsupportedControl
     from ._replay import ReplayCard as ReplayCard
     from ._replay import ReplayIncompleteError as ReplayIncompleteError
     from ._replay import ReplayMismatchError as ReplayMismatchError
     from ._simulator import DEFAULT_READER_NAME as DEFAULT_READER_NAME
+    from ._simulator import DRIVER_READER_NAME as DRIVER_READER_NAME
     from ._simulator import Simulator as Simulator
 
 

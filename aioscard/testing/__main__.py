@@ -1,7 +1,8 @@
 """``python -m aioscard.testing``: run a private pcscd with virtual readers in the foreground.
 
 Prints the ``export PCSCLITE_CSOCK_NAME=...`` line for other shells, the readers
-and their vpcd ports, optionally inserts demo cards, and stops cleanly on
+(and their vpcd ports on that back-end), optionally inserts demo cards, makes
+reader 0 a pinpad with ``--pinpad PIN``, and stops cleanly on
 SIGINT or SIGTERM (exit status 0).
 """
 
@@ -30,7 +31,7 @@ __all__ = ["main"]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m aioscard.testing",
-        description="Run a private pcscd with vpcd virtual readers until interrupted.",
+        description="Run a private pcscd with virtual readers until interrupted.",
     )
     parser.add_argument("--readers", type=int, default=2, help="number of readers (default 2)")
     parser.add_argument(
@@ -40,6 +41,19 @@ def _parser() -> argparse.ArgumentParser:
         help="insert a demo card into every reader (default) or leave them empty",
     )
     parser.add_argument("--port", type=int, default=None, help="first vpcd TCP port")
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "driver", "vpcd"),
+        default=None,
+        help="reader back-end: the simulator's own driver, vpcd, or auto (default: the "
+        "driver where it builds)",
+    )
+    parser.add_argument(
+        "--pinpad",
+        metavar="PIN",
+        default=None,
+        help="make reader 0 a PC/SC Part 10 pinpad whose user types PIN (driver back-end)",
+    )
     parser.add_argument(
         "--log-apdus", action="store_true", help="print pcscd's log, with every APDU"
     )
@@ -83,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--readers must be in 1..64")
     if options.lookup and not options.replay:
         parser.error("--lookup needs --replay FILE")
+    if options.pinpad is not None and not options.pinpad.isdigit():
+        parser.error("--pinpad takes the PIN the user types: decimal digits")
     if options.log_apdus:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
     replay: ReplayCard | None = None
@@ -100,8 +116,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         try:
+            pinpads = {}
+            if options.pinpad is not None:
+                from ._pinpad import Pinpad
+
+                pinpads[0] = Pinpad(options.pinpad)
             simulator = Simulator(
-                options.readers, base_port=options.port, log_apdus=options.log_apdus
+                options.readers,
+                base_port=options.port,
+                log_apdus=options.log_apdus,
+                backend=options.backend,
+                pinpads=pinpads,
             )
             simulator.start()
         except (SimulatorError, OSError, ValueError) as exc:
@@ -109,9 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         with simulator:
             print(f"export PCSCLITE_CSOCK_NAME={shlex.quote(simulator.socket_path)}")
-            for index, (name, port) in enumerate(
-                zip(simulator.reader_names, simulator.ports, strict=True)
-            ):
+            for index, name in enumerate(simulator.reader_names):
                 if index == 0 and replay is not None:
                     simulator.insert(VirtualCard(replay.atr, replay, name="replay"), 0, wait=False)
                     mode = "in order" if replay.strict else "by lookup"
@@ -121,7 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     card = " (demo card)"
                 else:
                     card = ""
-                print(f"reader {index}: {name!r} on vpcd port {port}{card}")
+                where = f" on vpcd port {simulator.ports[index]}" if simulator.ports else ""
+                pinpad = " (pinpad)" if index == 0 and options.pinpad is not None else ""
+                print(f"reader {index}: {name!r}{where}{pinpad}{card}")
             print(f"pcscd pid {simulator.pid}; Ctrl-C or SIGTERM stops it", flush=True)
             # Event.wait is interrupted by the signal handler on the main thread.
             while not stop.wait(3600):

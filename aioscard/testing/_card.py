@@ -1,13 +1,15 @@
-"""The virtual card: a TCP client of the vsmartcard ``vpcd`` reader driver.
+"""The virtual card: a client of a simulated reader's socket.
 
-vpcd listens on a TCP port per reader slot; a card *is* a connection to that
-port (connect = insert, close = remove).  Frames are a 2-byte big-endian length
+The reader driver listens on a socket per reader slot: a TCP port for
+vsmartcard's ``vpcd``, a UNIX socket for the simulator's own driver (see
+:mod:`aioscard.testing._driver`).  A card *is* a connection to that socket
+(connect = insert, close = remove).  Frames are a 2-byte big-endian length
 and a payload.  A 1-byte payload is a control code: ``00`` power off, ``01``
 power on, ``02`` reset (none of these is answered) and ``04`` get ATR (answered
 with the ATR).  A longer payload is a command APDU, answered with the response
 APDU in a frame of its own.
 
-Each inserted card runs one background thread that answers vpcd.  Handlers are
+Each inserted card runs one background thread that answers the driver.  Handlers are
 plain callables ``(apdu: bytes) -> bytes`` called on that thread.
 """
 
@@ -42,6 +44,8 @@ _POWER_OFF, _POWER_ON, _RESET, _GET_ATR = 0x00, 0x01, 0x02, 0x04
 _GET_ATR_FRAME = bytes([_GET_ATR])
 _CONTROL_EVENTS: dict[int, PowerEvent] = {_POWER_OFF: "off", _POWER_ON: "on", _RESET: "reset"}
 _SW_NO_PRECISE_DIAGNOSIS = status(0x6F00)
+# How long remove() waits for the simulator's driver to close its end of a UNIX socket.
+_DRIVER_CLOSE_WAIT = 2.0
 # Linux only; elsewhere the delayed-ACK trap is left to the platform.
 _TCP_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 
@@ -110,6 +114,12 @@ class VirtualCard:
         self._power_log: list[tuple[float, PowerEvent]] = []
         self._apdu_count = 0
         self._peer: tuple[int, int] | None = None  # (vpcd port, our local port)
+        # UNIX-socket readers: removal is a half-close, and the driver's close of its end
+        # (once pcscd has seen the card go) ends the connection.
+        self._unix = False
+        self._leaving = False
+        self._peer_closed = threading.Event()
+        self._live: socket.socket | None = None  # the connection the thread serves
 
     def __repr__(self) -> str:
         state = "inserted" if self.inserted else "removed"
@@ -160,11 +170,14 @@ class VirtualCard:
 
     # -- insert / remove -----------------------------------------------------------
 
-    def insert(self, port: int, host: str = "127.0.0.1", *, timeout: float = 5.0) -> None:
-        """Connect to the vpcd slot listening on ``host:port`` and start answering it.
+    def insert(self, port: int | str, host: str = "127.0.0.1", *, timeout: float = 5.0) -> None:
+        """Connect to the reader slot at ``port`` and start answering it.
 
-        Returns once the TCP connection is up; pcscd notices the card on its next
-        presence poll (0-400 ms later; see :meth:`wait_powered`).
+        ``port`` is a vpcd slot's TCP port on ``host``, or the path of a UNIX
+        socket of the simulator's own driver (:meth:`Simulator.card_address`).
+        Returns once the connection is up; pcscd notices the card on its next
+        presence poll with vpcd (0-400 ms later), at once with the simulator's
+        driver (see :meth:`wait_powered`).
 
         Raises:
             SimulatorError: the card is already inserted.
@@ -177,20 +190,36 @@ class VirtualCard:
         with self._lock:
             if self._sock is not None:
                 raise SimulatorError(f"{self.name} is already inserted")
-        sock = socket.create_connection((host, port), timeout=timeout)
-        try:
-            sock.settimeout(None)
-            # vpcd writes length and body in two send()s: without these the
-            # delayed-ACK/Nagle interplay costs ~40 ms per APDU.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            _quickack(sock)
-            local_port = sock.getsockname()[1]
-        except BaseException:
-            sock.close()
-            raise
+        unix = isinstance(port, str)
+        if isinstance(port, str):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.settimeout(timeout)
+                sock.connect(port)
+                sock.settimeout(None)
+            except BaseException:
+                sock.close()
+                raise
+            peer = None
+        else:
+            sock = socket.create_connection((host, port), timeout=timeout)
+            try:
+                sock.settimeout(None)
+                # vpcd writes length and body in two send()s: without these the
+                # delayed-ACK/Nagle interplay costs ~40 ms per APDU.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                _quickack(sock)
+                peer = (port, sock.getsockname()[1])
+            except BaseException:
+                sock.close()
+                raise
         with self._lock:
             self._sock = sock
-            self._peer = (port, local_port)
+            self._live = sock
+            self._peer = peer
+            self._unix = unix
+            self._leaving = False
+            self._peer_closed.clear()
             self._powered = False
             self._seen.clear()
             thread = threading.Thread(
@@ -198,7 +227,7 @@ class VirtualCard:
             )
             self._thread = thread
         thread.start()
-        logger.debug("%s inserted at %s:%d", self.name, host, port)
+        logger.debug("%s inserted at %s", self.name, port if unix else f"{host}:{port}")
 
     def remove(self) -> None:
         """Disconnect from the reader (the card is pulled out) and join its thread.
@@ -209,13 +238,15 @@ class VirtualCard:
         Cancellation: joins the card thread, which returns as soon as any handler
         call in progress does.
         """
+        self._vanish()
         with self._lock:
-            sock, thread = self._sock, self._thread
-            if sock is not None:
-                # shutdown wakes the card thread blocked in recv; the thread closes.
-                _shutdown(sock)
+            thread = self._thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join()
+            thread.join(_DRIVER_CLOSE_WAIT)
+            if thread.is_alive():
+                # The driver did not close its end (pcscd stopped, or busy): stop waiting.
+                self._abandon()
+                thread.join()
         with self._lock:
             if self._thread is thread:
                 self._thread = None
@@ -241,7 +272,9 @@ class VirtualCard:
         with self._lock:
             if self._sock is not None:
                 raise SimulatorError(f"{self.name} is still inserted: remove() it first")
-            peer = self._peer
+            peer, unix, thread = self._peer, self._unix, self._thread
+        if unix:
+            return thread is None or self._peer_closed.wait(timeout)
         if peer is None:
             return True
         deadline = time.monotonic() + timeout
@@ -264,14 +297,70 @@ class VirtualCard:
 
     # -- the card thread -----------------------------------------------------------
 
+    def answer(self, apdu: bytes) -> bytes:
+        """Answer ``apdu`` as if the reader had sent it, on the calling thread.
+
+        This is how a simulated reader's own logic (a pinpad) talks to the card:
+        the APDU is counted, the handler runs, a failing handler or a response of
+        the wrong length gives ``6F 00``.
+
+        Raises:
+            ValueError: ``apdu`` is shorter than 4 bytes.
+            DropConnection: the handler made the card vanish; it is removed (the
+                driver sees it go as it would with a reader command).
+        """
+        if len(apdu) < 4:
+            raise ValueError(f"apdu must be at least 4 bytes, got {len(apdu)}")
+        try:
+            return self._answer(bytes(apdu)) or _SW_NO_PRECISE_DIAGNOSIS
+        except DropConnection:
+            logger.debug("%s dropped the connection mid-APDU", self.name)
+            self._vanish()
+            raise
+
+    def _vanish(self) -> None:
+        """Leave the reader without waiting for anyone: a half-close on a UNIX socket
+        (the thread then waits for the driver's close), a full shutdown on TCP."""
+        with self._lock:
+            sock, self._sock = self._sock, None
+            if sock is None:
+                return
+            self._leaving = True
+            if self._unix:
+                _shutdown(sock, socket.SHUT_WR)
+            else:
+                # shutdown wakes the card thread blocked in recv; the thread closes.
+                _shutdown(sock)
+
+    def _abandon(self) -> None:
+        with self._lock:
+            sock = self._live
+        if sock is not None:
+            _shutdown(sock)
+
     def _serve(self, sock: socket.socket) -> None:
         try:
             while True:
                 payload = _recv_frame(sock)
                 if payload is None:
+                    if self._unix:
+                        self._peer_closed.set()
                     break
-                reply = self._answer(payload)
-                if reply is None:
+                with self._lock:
+                    leaving = self._leaving
+                if leaving:
+                    continue  # removed: wait for the driver's close, answer nothing
+                try:
+                    reply = self._answer(payload)
+                except DropConnection:
+                    logger.debug("%s dropped the connection mid-APDU", self.name)
+                    self._vanish()
+                    if not self._unix:
+                        break
+                    continue
+                with self._lock:
+                    leaving = self._leaving
+                if reply is None or leaving:
                     continue
                 if payload == _GET_ATR_FRAME:
                     # The ATR read that completes pcscd's power-up sequence.  Set
@@ -280,13 +369,13 @@ class VirtualCard:
                         if self._powered:
                             self._seen.set()
                 sock.sendall(len(reply).to_bytes(2, "big") + reply)
-        except DropConnection:
-            logger.debug("%s dropped the connection mid-APDU", self.name)
         except OSError as exc:
             logger.debug("%s connection ended: %s", self.name, exc)
         finally:
             with self._lock:
-                self._sock = None
+                if self._sock is sock:
+                    self._sock = None
+                self._live = None
                 self._powered = False
                 sock.close()
             logger.debug("%s removed", self.name)
@@ -338,7 +427,7 @@ class VirtualCard:
 
 def _quickack(sock: socket.socket) -> None:
     # Linux clears TCP_QUICKACK after a while, so it is set again before every recv.
-    if _TCP_QUICKACK is not None:
+    if _TCP_QUICKACK is not None and sock.family != socket.AF_UNIX:
         sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
 
 
@@ -365,8 +454,8 @@ def _recv_frame(sock: socket.socket) -> bytes | None:
     return _recv_exactly(sock, size)
 
 
-def _shutdown(sock: socket.socket) -> None:
+def _shutdown(sock: socket.socket, how: int = socket.SHUT_RDWR) -> None:
     try:
-        sock.shutdown(socket.SHUT_RDWR)
+        sock.shutdown(how)
     except OSError:
         pass  # already disconnected by the peer

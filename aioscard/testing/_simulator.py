@@ -1,4 +1,4 @@
-"""A private pcscd serving vpcd virtual readers: the reader side of the test bench.
+"""A private pcscd serving virtual readers: the reader side of the test bench.
 
 The daemon is socket-activated so that it never touches the system's
 ``/run/pcscd/pcscd.comm``: this process binds and listens on a UNIX socket in a
@@ -10,7 +10,15 @@ pcscd still writes and removes ``/run/pcscd/pcscd.pid``; :mod:`._sandbox` runs
 it in a private mount namespace where possible, and otherwise puts that file
 back as it was (see there).
 
-Each reader.conf entry of the vpcd driver gives two reader slots, each listening
+Two back-ends give the readers.  ``"driver"``, the default where it builds, is
+the simulator's own pcsc-lite driver (:mod:`._driver`): one reader.conf entry
+per reader, all loading one library, a UNIX socket per reader in the private
+directory for its card, card events pushed to pcscd at once, and reader
+control codes and attributes answered by :class:`SimulatedReader` objects.
+pcscd names the readers ``f"{name} {i:02X} 00"`` (``"aioscard sim 00 00"``,
+``"aioscard sim 01 00"``, ...).
+
+``"vpcd"`` is vsmartcard's driver: each reader.conf entry gives two reader slots, each listening
 on a TCP port of its own; reader ``i`` listens on ``ports[i]`` and pcscd names
 it ``f"{name} {i // 2} 00 {i % 2:02X}"`` (``"aioscard vpcd 0 00 00"``,
 ``"aioscard vpcd 0 00 01"``, ``"aioscard vpcd 1 00 00"``, ...).  An odd number
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import logging
 import os
 import shutil
@@ -35,22 +44,30 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from types import TracebackType
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from . import _sandbox
 from ._card import VirtualCard
+from ._driver import Backend, BuildError, build_driver, choose_backend
 from ._errors import SimulatorError
-from ._netstat import listening, socket_inodes
+from ._netstat import bound_unix_paths, listening, socket_inodes
 from ._ports import PortReservation, reserve_ports
+from ._readers import ReaderService, SimulatedReader
 
-__all__ = ["DEFAULT_READER_NAME", "DRIVER_ENV", "PCSCD_ENV", "Simulator"]
+if TYPE_CHECKING:
+    from ._pinpad import Pinpad
+
+__all__ = ["DEFAULT_READER_NAME", "Simulator"]
 
 logger = logging.getLogger(__name__)
 pcscd_logger = logging.getLogger("aioscard.testing.pcscd")
 
-#: The default friendly-name prefix of the simulated readers.
+#: The default friendly-name prefix of the simulated readers on vpcd.
 DEFAULT_READER_NAME = "aioscard vpcd"
+#: The default friendly name of the readers of the simulator's own driver.
+DRIVER_READER_NAME = "aioscard sim"
 #: Environment variable naming the pcscd executable to run.
 PCSCD_ENV = "AIOSCARD_PCSCD"
 #: Environment variable naming the vpcd driver library (``libifdvpcd.so``).
@@ -61,6 +78,11 @@ _DRIVER_CANDIDATES = (
     "/usr/lib/pcsc/drivers/serial/libifdvpcd.so",
     "/usr/lib64/pcsc/drivers/serial/libifdvpcd.so",
     "/usr/local/lib/pcsc/drivers/serial/libifdvpcd.so",
+)
+_USB_DRIVER_DIRS = (
+    "/usr/lib/pcsc/drivers",
+    "/usr/lib64/pcsc/drivers",
+    "/usr/local/lib/pcsc/drivers",
 )
 _READY_MARK = b"daemon ready"
 _STOP_GRACE = 5.0
@@ -95,19 +117,29 @@ def _find_driver(explicit: str | None) -> str:
 
 
 class Simulator:
-    """A private pcscd with ``readers`` vpcd reader slots, ready for virtual cards.
+    """A private pcscd with ``readers`` virtual readers, ready for virtual cards.
 
-    ``base_port`` fixes the first TCP port (the readers take ``readers`` rounded
+    ``backend``: ``"driver"`` (the simulator's own reader driver: events at once,
+    reader control codes, attributes and pinpads through :meth:`reader`),
+    ``"vpcd"`` (vsmartcard's), or ``"auto"``/None (the default; also
+    ``$AIOSCARD_SIM_BACKEND``): the driver when it can be built (a C compiler
+    and pcsc-lite's headers), else vpcd with one logged warning.
+    :attr:`backend` says which one runs.  ``pinpads`` makes readers pinpads
+    from the start (reader index -> :class:`~aioscard.testing.Pinpad`; driver
+    only).
+
+    For vpcd, ``base_port`` fixes the first TCP port (the readers take ``readers`` rounded
     up to even consecutive ports); by default free ports are found from 40000 up
     and held (with a lock file) against other simulators until :meth:`stop`.
     ``pcscd`` and ``driver`` override the daemon and the vpcd library (also via
-    the ``AIOSCARD_PCSCD`` / ``AIOSCARD_VPCD_DRIVER`` environment variables).
+    the ``AIOSCARD_PCSCD`` / ``AIOSCARD_VPCD_DRIVER`` environment variables;
+    ``AIOSCARD_SIM_DRIVER`` names a ready-built library of the simulator's driver).
     ``log_apdus`` makes pcscd log every APDU to the ``aioscard.testing.pcscd``
     logger (DEBUG).  ``auto_exit`` passes ``-x``: pcscd then quits by itself 60 s
     after its last client, a safety net against leaks at the cost of surprise
     stops in idle periods.  ``hotplug`` lets the private pcscd load the machine's
     USB reader drivers (hidden by default).  ``name`` is the readers' friendly
-    name prefix.
+    name prefix (default ``"aioscard sim"``, on vpcd ``"aioscard vpcd"``).
 
     This object makes no PC/SC call itself: libpcsclite latches the socket path
     at a process's first PC/SC call, so set ``os.environ.update(sim.env)``
@@ -115,8 +147,10 @@ class Simulator:
     :meth:`stop`.  Methods are thread-safe.
 
     Raises:
-        ValueError: ``readers`` is not 1..64, ``base_port`` is out of range, or
-            ``name`` is empty or holds a quote or newline (reader.conf syntax).
+        ValueError: ``readers`` is not 1..64, ``base_port`` is out of range,
+            ``name`` is empty or holds a quote or newline (reader.conf syntax),
+            ``backend`` is unknown, or a ``pinpads`` index is not a reader.
+        SimulatorError: ``pinpads`` on the vpcd back-end.
     """
 
     def __init__(
@@ -129,13 +163,19 @@ class Simulator:
         log_apdus: bool = False,
         auto_exit: bool = False,
         hotplug: bool = False,
-        name: str = DEFAULT_READER_NAME,
+        name: str | None = None,
+        backend: str | None = None,
+        pinpads: Mapping[int, Pinpad] | None = None,
     ) -> None:
         if not 1 <= readers <= 64:
             raise ValueError(f"readers must be in 1..64, got {readers}")
+        #: The back-end that serves the readers: ``"driver"`` or ``"vpcd"``.
+        self.backend: Backend = choose_backend(backend)
+        if name is None:
+            name = DRIVER_READER_NAME if self.backend == "driver" else DEFAULT_READER_NAME
         if not name or any(char in name for char in '"\n\r'):
             raise ValueError(f"name must be non-empty without quotes or newlines, got {name!r}")
-        self.entries = (readers + 1) // 2
+        self.entries = (readers + 1) // 2 if self.backend == "vpcd" else readers
         if base_port is not None and not 1024 <= base_port <= 65536 - 2 * self.entries:
             raise ValueError(f"base_port {base_port} leaves no room for {readers} readers")
         self.readers = readers
@@ -157,10 +197,20 @@ class Simulator:
         self._cards: dict[int, VirtualCard] = {}
         self.socket_path: str = ""
         self.ports: list[int] = []
-        #: Names of the ``readers`` requested readers (not the idle odd slot).
+        #: Names of the ``readers`` requested readers (not vpcd's idle odd slot).
         self.reader_names: list[str] = [
-            f"{name} {index // 2} 00 {index % 2:02X}" for index in range(readers)
+            f"{name} {index:02X} 00"
+            if self.backend == "driver"
+            else f"{name} {index // 2} 00 {index % 2:02X}"
+            for index in range(readers)
         ]
+        self._readers = [
+            SimulatedReader(index, reader_name, functools.partial(self.card, index))
+            for index, reader_name in enumerate(self.reader_names)
+        ]
+        self._service: ReaderService | None = None
+        for index, pinpad in (pinpads or {}).items():
+            self.reader(index).pinpad = pinpad
         #: Seconds the last start took, from spawning pcscd to readiness.
         self.startup_seconds: float | None = None
 
@@ -189,6 +239,37 @@ class Simulator:
         """The environment a PC/SC client needs to reach this pcscd."""
         return {"PCSCLITE_CSOCK_NAME": self.socket_path}
 
+    def reader(self, reader: int) -> SimulatedReader:
+        """The simulated reader ``reader``: its control handler, attributes and
+        pinpad (see :class:`~aioscard.testing.SimulatedReader`).
+
+        Raises:
+            ValueError: no such reader.
+            SimulatorError: the vpcd back-end, which has no reader control.
+        """
+        self._check_reader(reader)
+        if self.backend != "driver":
+            raise SimulatorError(
+                "reader control codes, attributes and pinpads need the simulator's own "
+                "driver; this simulator runs on vpcd"
+            )
+        return self._readers[reader]
+
+    def card_address(self, reader: int) -> int | str:
+        """Where a card connects to be in ``reader``: vpcd's TCP port, or the path of
+        the driver's UNIX socket (see :meth:`VirtualCard.insert`).
+
+        Raises:
+            ValueError: no such reader.
+            SimulatorError: not started.
+        """
+        self._check_reader(reader)
+        if self._directory is None:
+            raise SimulatorError("the simulator is not started")
+        if self.backend == "vpcd":
+            return self.ports[reader]
+        return self._card_path(reader)
+
     def card(self, reader: int) -> VirtualCard | None:
         """The card put in ``reader`` by :meth:`insert` and not yet removed.
 
@@ -215,26 +296,43 @@ class Simulator:
             if self._directory is not None:
                 raise SimulatorError("the simulator is already started: stop() or restart() it")
             pcscd = _find_pcscd(self._pcscd)
-            driver = _find_driver(self._driver)
+            if self.backend == "driver":
+                try:
+                    driver = build_driver()
+                except BuildError as exc:
+                    raise SimulatorError(f"the simulator's reader driver: {exc}") from None
+                reservation = None
+            else:
+                driver = _find_driver(self._driver)
+                reservation = reserve_ports(2 * self.entries, self.base_port)
             _sandbox.sweep_stale_directories()
-            reservation = reserve_ports(2 * self.entries, self.base_port)
             try:
                 directory = tempfile.mkdtemp(prefix=_sandbox.DIRECTORY_PREFIX)
                 try:
                     self._write_owner(directory, None)
                     self._directory = directory
                     self._reservation = reservation
-                    self.ports = reservation.ports[: self.readers]
+                    self.ports = reservation.ports[: self.readers] if reservation else []
                     self.socket_path = os.path.join(directory, _sandbox.SOCKET_NAME)
+                    if self.backend == "driver":
+                        self._service = ReaderService(
+                            directory,
+                            {
+                                f"{self._card_path(i)}:{i}": reader
+                                for i, reader in enumerate(self._readers)
+                            },
+                        )
                     self._write_config(directory, driver)
                     self._spawn(pcscd, timeout)
                 except BaseException:
+                    self._close_service()
                     self._directory = None
                     shutil.rmtree(directory, ignore_errors=True)
                     raise
             except BaseException:
                 self._reservation = None
-                reservation.release()
+                if reservation is not None:
+                    reservation.release()
                 raise
 
     def stop(self) -> None:
@@ -254,6 +352,7 @@ class Simulator:
                 card.remove()
             self._cards.clear()
             self._terminate(signal.SIGTERM)
+            self._close_service()
             if self._directory is not None:
                 shutil.rmtree(self._directory, ignore_errors=True)
                 self._directory = None
@@ -286,7 +385,7 @@ class Simulator:
         Cancellation: blocks for up to about twice ``timeout``.
         """
         with self._lock:
-            if self._directory is None or self._reservation is None:
+            if self._directory is None:
                 raise SimulatorError("the simulator was never started, or has been stopped")
             self._terminate(signal.SIGTERM)
             self._spawn(_find_pcscd(self._pcscd), timeout)
@@ -320,9 +419,9 @@ class Simulator:
         """Insert ``card`` (default: a new demo card) into ``reader`` and return it.
 
         With ``wait``, return only once pcscd has powered the card on, i.e. has
-        seen it (0-400 ms: pcscd polls vpcd); pcscd publishes the new reader
-        state right afterwards, so a client may still need an event wait
-        (SCardGetStatusChange) to observe it.
+        seen it (at once with the simulator's driver; 0-400 ms on vpcd, which
+        pcscd polls); pcscd publishes the new reader state right afterwards, so
+        a client may still need an event wait (SCardGetStatusChange) to observe it.
 
         Raises:
             ValueError: no such reader.
@@ -352,16 +451,17 @@ class Simulator:
     def remove(self, reader: int = 0, *, wait: bool = True, timeout: float = 2.0) -> None:
         """Pull the card out of ``reader`` (nothing happens if it is empty).
 
-        With ``wait``, return only once the vpcd driver has closed the card's
-        connection, i.e. pcscd's presence poll (every 400 ms) has seen the
-        removal; pcscd publishes the empty reader right afterwards.  Waiting
+        With ``wait``, return only once the reader driver has closed the card's
+        connection, i.e. pcscd has seen the removal (at once with the
+        simulator's driver, on vpcd at its next 400 ms presence poll); pcscd
+        publishes the empty reader right afterwards.  Waiting
         avoids a quick re-insert that pcscd would take for the same card.
 
         Raises:
             ValueError: no such reader.
             TimeoutError: ``wait`` and the removal was not seen within ``timeout``.
 
-        Cancellation: blocks for up to ``timeout`` seconds (polling /proc, 10 ms).
+        Cancellation: blocks for up to ``timeout`` seconds (on vpcd polling /proc, 10 ms).
         """
         self._check_reader(reader)
         with self._lock:
@@ -379,7 +479,7 @@ class Simulator:
             raise ValueError(f"reader must be in 0..{self.readers - 1}, got {reader}")
 
     def _insert_card(self, card: VirtualCard, reader: int, *, wait: bool, timeout: float) -> None:
-        card.insert(self.ports[reader], timeout=timeout)
+        card.insert(self.card_address(reader), timeout=timeout)
         if wait and not self._await_power(card, reader, timeout):
             raise SimulatorError(f"pcscd did not power {card.name} within {timeout} s")
 
@@ -399,7 +499,7 @@ class Simulator:
             logger.info("pcscd did not power %s; re-seating it", card.name)
             card.remove()
             card.wait_removed(min(1.0, remaining))
-            card.insert(self.ports[reader], timeout=max(0.1, deadline - time.monotonic()))
+            card.insert(self.card_address(reader), timeout=max(0.1, deadline - time.monotonic()))
         return True
 
     def _write_owner(self, directory: str, pcscd_pid: int | None) -> None:
@@ -408,9 +508,32 @@ class Simulator:
         with open(os.path.join(directory, _sandbox.OWNER_FILE), "w", encoding="ascii") as owner:
             owner.write(" ".join(map(str, pids)))
 
+    def _card_path(self, reader: int) -> str:
+        assert self._directory is not None
+        return os.path.join(self._directory, f"card-{reader}.sock")
+
+    def _close_service(self) -> None:
+        service, self._service = self._service, None
+        if service is not None:
+            service.close()
+
     def _write_config(self, directory: str, driver: str) -> None:
-        assert self._reservation is not None
         lines: list[str] = []
+        if self.backend == "driver":
+            # One library for every entry: the driver keeps each reader's state by Lun.
+            for index in range(self.readers):
+                lines += [
+                    f'FRIENDLYNAME "{self.name}"',
+                    # pcscd stats a DEVICENAME without a colon; the driver binds it.
+                    f"DEVICENAME {self._card_path(index)}:{index}",
+                    f"LIBPATH {driver}",
+                    f"CHANNELID {index}",
+                    "",
+                ]
+            with open(os.path.join(directory, "reader.conf"), "w", encoding="utf-8") as conf:
+                conf.write("\n".join(lines))
+            return
+        assert self._reservation is not None
         for entry in range(self.entries):
             # Every entry gets its own file: one file shared by two entries shares
             # the driver's global slot table.
@@ -438,14 +561,19 @@ class Simulator:
         prefix = _sandbox.namespace_prefix()
         steps = ["set -e"]
         if prefix is not None:
-            driver = _find_driver(self._driver)
-            # USB drivers live in the vpcd driver's grandparent ("drivers/serial/..").
-            parent = os.path.dirname(os.path.dirname(os.path.realpath(driver)))
-            drivers = None if self.hotplug or not parent.endswith("/drivers") else parent
+            drivers = None if self.hotplug else self._usb_drivers()
             steps += _sandbox.mount_commands(self._directory, drivers)
         # $$ is this shell's PID, which exec hands on to pcscd: sd_listen_fds wants it.
         steps.append('LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"')
         return [*(prefix or []), "sh", "-c", "\n".join(steps), *daemon]
+
+    def _usb_drivers(self) -> str | None:
+        if self.backend == "vpcd":
+            # USB drivers live in the vpcd driver's grandparent ("drivers/serial/..").
+            driver = _find_driver(self._driver)
+            parent = os.path.dirname(os.path.dirname(os.path.realpath(driver)))
+            return parent if parent.endswith("/drivers") else None
+        return next((path for path in _USB_DRIVER_DIRS if os.path.isdir(path)), None)
 
     def _spawn(self, pcscd: str, timeout: float) -> None:
         assert self._directory is not None
@@ -519,6 +647,18 @@ class Simulator:
             raise SimulatorError(f"pcscd was not ready in time{self._tail()}")
         if process.poll() is not None:
             raise SimulatorError(f"pcscd exited with status {process.returncode}{self._tail()}")
+        if self.backend == "driver":
+            # Each reader's card socket is bound before pcscd reports ready; a missing
+            # one means pcscd could not add that reader.
+            bound = bound_unix_paths()
+            missing_readers = [
+                index for index in range(self.readers) if self._card_path(index) not in bound
+            ]
+            if missing_readers:
+                raise SimulatorError(
+                    f"pcscd did not start reader(s) {missing_readers}{self._tail()}"
+                )
+            return
         # The driver listens before pcscd reports ready; this check catches a port
         # another program took after we reserved it.  No event exists for it.
         missing = self._missing_ports(process.pid)

@@ -8,7 +8,9 @@ Fixtures:
 
 ``pcsc_simulator`` (session)
     A running :class:`~aioscard.testing.Simulator` with 4 readers (ini option
-    ``aioscard_readers``, command line ``--aioscard-readers N``).  While it runs,
+    ``aioscard_readers``, command line ``--aioscard-readers N``) on the
+    simulator's own driver where it builds, else vpcd (ini ``aioscard_backend``,
+    ``--aioscard-backend auto|driver|vpcd``).  While it runs,
     ``PCSCLITE_CSOCK_NAME`` points at it (restored at the end).  libpcsclite
     reads that variable once, at a process's first PC/SC call: a test session
     that makes PC/SC calls before this fixture is set up keeps talking to the
@@ -23,6 +25,12 @@ Fixtures:
     A :class:`ReplayFactory`: ``replay_card(path)`` inserts a card replaying a
     session recorded with ``aioscard record``; after the test a command the
     recording did not expect fails it.
+``pinpad_reader`` (function)
+    Reader 0 of ``pcsc_simulator`` as a :class:`~aioscard.testing.SimulatedReader`
+    whose :class:`~aioscard.testing.Pinpad` user types the demo card's PIN
+    (``123456``); change ``pinpad_reader.pinpad`` in the test for other
+    behaviours.  Its pinpad, control handler and attributes are restored after
+    the test.  Needs the driver back-end (``SimulatorError`` on vpcd).
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import pytest
 if TYPE_CHECKING:
     from ..record import Session
     from ._card import CardHandler, VirtualCard
+    from ._readers import SimulatedReader
     from ._replay import ReplayCard
     from ._simulator import Simulator
 
@@ -44,12 +53,15 @@ __all__ = [
     "ReplayFactory",
     "card_factory",
     "pcsc_simulator",
+    "pinpad_reader",
     "replay_card",
     "virtual_card",
 ]
 
 _READERS_OPTION = "--aioscard-readers"
 _READERS_INI = "aioscard_readers"
+_BACKEND_OPTION = "--aioscard-backend"
+_BACKEND_INI = "aioscard_backend"
 _DEFAULT_READERS = 4
 _SOCKET_VARIABLE = "PCSCLITE_CSOCK_NAME"
 
@@ -69,6 +81,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"readers of the pcsc_simulator fixture (default {_DEFAULT_READERS})",
         default=str(_DEFAULT_READERS),
     )
+    group.addoption(
+        _BACKEND_OPTION,
+        choices=("auto", "driver", "vpcd"),
+        default=None,
+        help="reader back-end of the pcsc_simulator fixture (default auto: the simulator's "
+        "own driver where it builds, else vpcd)",
+    )
+    parser.addini(
+        _BACKEND_INI,
+        help="reader back-end of the pcsc_simulator fixture: auto, driver or vpcd",
+        default="",
+    )
 
 
 def _reader_count(config: pytest.Config) -> int:
@@ -86,7 +110,11 @@ def pcsc_simulator(pytestconfig: pytest.Config) -> Iterator[Simulator]:
     """A private pcscd for the whole session, with ``PCSCLITE_CSOCK_NAME`` set to it."""
     from ._simulator import Simulator
 
-    simulator = Simulator(_reader_count(pytestconfig))
+    backend = pytestconfig.getoption(_BACKEND_OPTION) or pytestconfig.getini(_BACKEND_INI) or None
+    try:
+        simulator = Simulator(_reader_count(pytestconfig), backend=backend)
+    except ValueError as exc:
+        raise pytest.UsageError(f"{_BACKEND_INI}: {exc}") from None
     simulator.start()
     previous = os.environ.get(_SOCKET_VARIABLE)
     os.environ.update(simulator.env)
@@ -248,6 +276,26 @@ def virtual_card(pcsc_simulator: Simulator) -> Iterator[VirtualCard]:
         pcsc_simulator.remove(0, wait=True)
         if pcsc_simulator.running:
             wait_reader_state(pcsc_simulator, 0, present=False)
+
+
+@pytest.fixture
+def pinpad_reader(pcsc_simulator: Simulator) -> Iterator[SimulatedReader]:
+    """Reader 0 as a pinpad whose user types the demo card's PIN; restored after the test."""
+    from ._demo import DEFAULT_PIN
+    from ._pinpad import Pinpad
+
+    _ensure_running(pcsc_simulator)
+    reader = pcsc_simulator.reader(0)
+    saved = (reader.pinpad, reader.control, dict(reader.attributes), set(reader.read_only))
+    reader.pinpad = Pinpad(DEFAULT_PIN.decode("ascii"))
+    try:
+        yield reader
+    finally:
+        reader.pinpad, reader.control = saved[0], saved[1]
+        reader.attributes.clear()
+        reader.attributes.update(saved[2])
+        reader.read_only.clear()
+        reader.read_only.update(saved[3])
 
 
 class ReplayFactory:
