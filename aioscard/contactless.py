@@ -308,7 +308,10 @@ async def authenticate(
     Cancellation: as for :meth:`~aioscard.connection.CardConnection.transmit`.
     """
     apdu = authenticate_apdu(block, key_type, key_number)
-    name = KeyType(key_type).name if key_type in KeyType._value2member_map_ else f"{key_type:02X}"
+    try:
+        name = KeyType(key_type).name
+    except ValueError:
+        name = f"{key_type:02X}"
     await _exchange(connection, apdu, f"GENERAL AUTHENTICATE of block {block} with key {name}")
 
 

@@ -316,6 +316,9 @@ def test_the_card_model_without_a_reader() -> None:
     card.reset()
     assert card(contactless.read_binary_apdu(1)) == b"\x69\x82"  # a reset closes the sector
     assert card(contactless.authenticate_apdu(1)) == b"\x90\x00"  # the reader kept its key
+    ats = bytes.fromhex("0578807002")
+    assert MifareClassicCard(ats=ats)(contactless.get_ats_apdu()) == ats + b"\x90\x00"
+    assert card(bytes.fromhex("FFCA020000")) == b"\x6b\x00"
     with pytest.raises(ValueError, match="uid must be 4 or 7 bytes"):
         MifareClassicCard(uid=b"\x01")
     with pytest.raises(ValueError, match="not a data block"):
