@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -648,6 +649,52 @@ def test_sim_serves_readers_until_ctrl_c(spawn: list[Spawned]) -> None:
     sim.process.send_signal(signal.SIGINT)
     assert sim.finish() == EXIT_OK
     assert not os.path.exists(socket_path)
+
+
+def test_sim_pinpad_makes_reader_0_a_pinpad_whose_user_types_the_pin(
+    spawn: list[Spawned],
+) -> None:
+    sim = Spawned(aioscard_command("sim", "--readers", "2", "--pinpad", "123456"))
+    spawn.append(sim)
+    export = sim.expect(r"^export PCSCLITE_CSOCK_NAME=")
+    assert "123456" not in sim.expect(r"^reader 0: .*\(pinpad\) \(demo card\)$")
+    sim.expect("Ctrl-C or SIGTERM stops it")
+    # Another process verifies on the pinpad: the demo card gets the typed PIN.
+    client = textwrap.dedent(
+        """
+        import anyio, aioscard
+        from aioscard.part10 import PinVerifyStructure
+
+        async def main():
+            readers = await aioscard.readers()
+            structure = PinVerifyStructure(apdu=bytes.fromhex("0020008008") + bytes([255] * 8))
+            for reader in readers:
+                async with reader.createConnection() as connection:
+                    print(len(await connection.features()),
+                          (await connection.verify_pin_pinpad(structure)).sw
+                          if await connection.features() else "-")
+
+        anyio.run(main)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", client],
+        env=child_env(PCSCLITE_CSOCK_NAME=export.split("=", 1)[1]),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"4 {0x9000}", "0 -"]
+    sim.process.send_signal(signal.SIGINT)
+    assert sim.finish() == EXIT_OK
+
+
+def test_sim_pinpad_wants_digits(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sim", "--pinpad", "12ab"])
+    assert exit_info.value.code == 2
+    assert "--pinpad takes the PIN the user types" in capsys.readouterr().err
 
 
 # -- entry points ----------------------------------------------------------------------
