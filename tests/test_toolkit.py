@@ -175,6 +175,36 @@ async def test_read_binary_of_a_whole_ef_in_short_reads(
     assert caught.value.sw == 0x6B00
 
 
+async def test_a_cancelled_whole_ef_read_leaves_the_connection_usable(
+    connection: aioscard.CardConnection, virtual_card: VirtualCard
+) -> None:
+    await iso7816.select(connection, aid=FILES_AID, control=None)
+    recorder = Recorder()
+    connection.addObserver(recorder)
+    started = anyio.Event()
+
+    class Notify(aioscard.CardConnectionObserver):
+        def update(self, observable: object, event: aioscard.CardConnectionEvent) -> None:
+            if event.type == "response":
+                started.set()
+
+    async def read_large() -> None:
+        await iso7816.read_binary(connection, sfi=4)  # 40,000 bytes, 157 short reads
+
+    connection.addObserver(Notify())
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as group:
+            group.start_soon(read_large)
+            await started.wait()
+            scope.cancel()
+    assert scope.cancelled_caught
+    sent = len(recorder.commands)
+    assert sent < 40_000 // 256  # stopped well before the end
+    # The connection works, and a new read gets the whole file right.
+    assert await iso7816.read_binary(connection, sfi=4) == FILES_LARGE
+    assert len(recorder.commands) > sent
+
+
 async def test_read_binary_uses_extended_length_when_the_card_declares_it(
     card_factory: CardFactory,
 ) -> None:
