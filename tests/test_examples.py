@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 
 from aioscard.record import read_session
-from aioscard.testing import DEMO_ATR, MIFARE_1K_ATR, MifareClassicCard, Simulator, VirtualCard
+from aioscard.testing import (
+    DEMO_ATR,
+    MIFARE_1K_ATR,
+    MifareClassicCard,
+    SimulatedReader,
+    Simulator,
+    VirtualCard,
+)
 from aioscard.testing.plugin import CardFactory
 
 from .test_cli import Spawned, child_env
@@ -66,6 +73,7 @@ def test_every_example_has_a_test() -> None:
         "identify_card.py",
         "record_session.py",
         "test_replay_session.py",
+        "pinpad.py",
     }
     assert {path.name for path in EXAMPLES.glob("*.py")} == tested
 
@@ -313,3 +321,14 @@ def test_tlv_data(virtual_card: VirtualCard) -> None:
         "DOL: [('9F66', 4), ('9F02', 6), ('5F2A', 2)]",
         "DOL data: 000000000000000000000978",
     ]
+
+
+def test_pinpad(
+    pinpad_reader: SimulatedReader, virtual_card: VirtualCard, pcsc_simulator: Simulator
+) -> None:
+    out = run_example(example("pinpad.py"))
+    lines = out.splitlines()
+    assert lines[0] == f"pinpad reader: {pcsc_simulator.reader_names[0]}"
+    assert "  reader: aioscard Simulated reader, version 1.0.0" in lines
+    assert "type a PIN of 4..8 digits" in lines
+    assert lines[-1] == "PIN verified"
