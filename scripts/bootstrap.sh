@@ -49,3 +49,23 @@ if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,d
     echo "bootstrap: pip install failed" >&2
     exit 1
 fi
+
+if [ "${1:-}" = "--test" ]; then
+    # Real pyscard consumers for tests/test_compat_consumers.py, in the test environment
+    # only (never aioscard's dependencies).  yubikey-manager and smartcard-identifier
+    # require pyscard, which the shim stands in for: they come without dependencies, and
+    # the "consumers" extra brings the rest.  A failure here makes those tests skip, saying so.
+    if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[consumers]" \
+        >"$log" 2>&1 ||
+        ! .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps \
+            "yubikey-manager==5.9.2" "smartcard-identifier==1.8.9" >"$log" 2>&1; then
+        echo "bootstrap: could not install the pyscard consumers; their tests will skip" >&2
+    fi
+    # pyscard's example programs (LGPL: read from its sdist, never copied into this
+    # repository), for tests/test_compat_examples.py.
+    if [ ! -f .venv/pyscard-sdist/pyscard-2.3.1.tar.gz ] &&
+        ! .venv/bin/python -m pip download -q --disable-pip-version-check --no-deps \
+            --no-binary pyscard "pyscard==2.3.1" -d .venv/pyscard-sdist >"$log" 2>&1; then
+        echo "bootstrap: could not download pyscard's sdist; its examples' test will skip" >&2
+    fi
+fi
