@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aioscard.testing import (
@@ -34,6 +34,9 @@ from aioscard.testing._atr import ATR_T0, ATR_T0_T1, ATR_T1, MASKABLE_ATR
 
 OK = b"\x90\x00"
 
+# No timed assertions: a loaded machine may take longer than hypothesis' default deadline.
+UNTIMED = settings(deadline=None)
+
 
 def sw(response: bytes) -> int:
     return int.from_bytes(response[-2:], "big")
@@ -42,6 +45,7 @@ def sw(response: bytes) -> int:
 # -- CommandAPDU ------------------------------------------------------------------------
 
 
+@UNTIMED
 @given(
     header=st.tuples(*[st.integers(0, 255)] * 4),
     data=st.binary(max_size=255),
@@ -56,6 +60,7 @@ def test_short_apdus_round_trip(
     assert CommandAPDU.parse(encoded) == command
 
 
+@UNTIMED
 @given(data=st.binary(max_size=2000), ne=st.none() | st.integers(1, 65536))
 def test_extended_apdus_round_trip(data: bytes, ne: int | None) -> None:
     command = CommandAPDU(0x80, 0xEE, 0, 0, data, ne, extended=True)
@@ -107,11 +112,13 @@ def test_atr_constants() -> None:
 # -- ECHO and lengths -------------------------------------------------------------------
 
 
+@UNTIMED
 @given(data=st.binary(max_size=65535))
 def test_extended_echo_returns_any_data(data: bytes) -> None:
     assert DemoCard()(echo_apdu(data, extended=True)) == data + OK
 
 
+@UNTIMED
 @given(data=st.binary(max_size=255))
 def test_short_echo_returns_any_data(data: bytes) -> None:
     assert DemoCard()(echo_apdu(data)) == data + OK
@@ -131,6 +138,7 @@ def test_echo_without_le() -> None:
     assert DemoCard()(bytes.fromhex("80EE000002ABCD")) == bytes.fromhex("ABCD9000")
 
 
+@UNTIMED
 @given(length=st.integers(0, 3000), le=st.sampled_from([256, 100, 1]))
 def test_get_response_chain_delivers_everything(length: int, le: int) -> None:
     card = DemoCard()
