@@ -175,6 +175,28 @@ async def test_read_binary_of_a_whole_ef_in_short_reads(
     assert caught.value.sw == 0x6B00
 
 
+async def test_update_binary_past_offset_7fff_and_by_sfi_past_ff_uses_d7(
+    connection: aioscard.CardConnection,
+) -> None:
+    recorder = Recorder()
+    connection.addObserver(recorder)
+    await iso7816.select(connection, aid=FILES_AID, control=None)
+    await iso7816.verify(connection, DEFAULT_PIN)
+    patch = bytes(range(200, 256)) * 10  # 560 bytes across offset 0x7FFF
+    await iso7816.update_binary(connection, patch, offset=0x7F00, sfi=4)
+    instructions = [command[1] for command in recorder.commands if command[1] in (0xD6, 0xD7)]
+    assert instructions == [0xD7, 0xD6, 0xD7, 0xD7]  # 246 by SFI, 10 up to 7FFF, 246, 58
+    expected = FILES_LARGE[:0x7F00] + patch + FILES_LARGE[0x7F00 + len(patch) :]
+    assert await iso7816.read_binary(connection) == expected
+    await iso7816.update_binary(connection, b"odd", offset=300, sfi=1)
+    assert await iso7816.read_binary(connection, offset=299, length=5) == (
+        FILES_TRANSPARENT[299:300] + b"odd" + FILES_TRANSPARENT[303:304]
+    )
+    with pytest.raises(CheckingErrorException) as caught:
+        await iso7816.update_binary(connection, b"xy", offset=39_999, sfi=4)
+    assert caught.value.sw == 0x6A84
+
+
 async def test_a_cancelled_whole_ef_read_leaves_the_connection_usable(
     connection: aioscard.CardConnection, virtual_card: VirtualCard
 ) -> None:

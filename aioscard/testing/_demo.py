@@ -30,6 +30,8 @@ Command (hex)                     Answer
 ``00 B1 00 SFI Lc 54 L off Le``   READ BINARY (odd): the current EF (P2 00) or short EF
                                   P2 from the offset in DO 54 (up to 3 bytes), the
                                   bytes wrapped in DO 53; ends as READ BINARY does
+``00 D7 00 SFI Lc 54 .. 53 ..``   UPDATE BINARY (odd): the offset in DO 54, the data
+                                  in DO 53; otherwise as UPDATE BINARY
 ``00 D6 P1 P2 Lc data``           UPDATE BINARY, addressed as READ BINARY: ``90 00``;
                                   ``69 82`` before VERIFY; ``69 85`` for read-only
                                   files; ``6A 84`` past the end
@@ -189,7 +191,7 @@ _INS_VERIFY, _INS_CHANGE, _INS_RESET_COUNTER = 0x20, 0x24, 0x2C
 _INS_GET_CHALLENGE, _INS_SELECT, _INS_READ_BINARY = 0x84, 0xA4, 0xB0
 _INS_GET_RESPONSE, _INS_GET_DATA = 0xC0, 0xCA
 _INS_UPDATE_BINARY, _INS_READ_RECORD, _INS_MANAGE_CHANNEL = 0xD6, 0xB2, 0x70
-_INS_READ_BINARY_ODD = 0xB1
+_INS_READ_BINARY_ODD, _INS_UPDATE_BINARY_ODD = 0xB1, 0xD7
 _INS_ECHO, _INS_LONG_RESPONSE, _INS_EXACT_LENGTH = 0xEE, 0xE0, 0xE6
 _INS_DELAY, _INS_DROP = 0xDD, 0xDF
 _PIN_REFERENCE = 0x80
@@ -313,6 +315,7 @@ class DemoCard:
             (_CLA_ISO, _INS_GET_RESPONSE): self._get_response,
             (_CLA_ISO, _INS_UPDATE_BINARY): self._update_binary,
             (_CLA_ISO, _INS_READ_BINARY_ODD): self._read_binary_odd,
+            (_CLA_ISO, _INS_UPDATE_BINARY_ODD): self._update_binary_odd,
             (_CLA_ISO, _INS_READ_RECORD): self._read_record,
             (_CLA_ISO, _INS_MANAGE_CHANNEL): self._manage_channel,
             (_CLA_PROPRIETARY, _INS_GET_DATA): self._get_data,
@@ -523,9 +526,8 @@ class DemoCard:
             return chunk + _SW_END_OF_FILE
         return chunk + _OK
 
-    def _read_binary_odd(self, command: CommandAPDU) -> bytes:
-        if command.ne is None:
-            return _SW_WRONG_LENGTH
+    def _odd_addressed_ef(self, command: CommandAPDU) -> ElementaryFile | bytes:
+        """The EF an odd READ/UPDATE BINARY addresses (P1-P2: 0000 or an SFI), or the SW."""
         if command.p1 or command.p2 > 30:
             return _SW_WRONG_P1P2
         channel = self._channel
@@ -539,13 +541,29 @@ class DemoCard:
             return _SW_NO_EF
         if ef.kind != "transparent":
             return _SW_INCOMPATIBLE_FILE
+        return ef
+
+    @staticmethod
+    def _odd_objects(data: bytes, tags: tuple[int, ...]) -> tuple[int, list[TLV]] | None:
+        """The offset (DO 54) and the objects of an odd command's data, if they are ``tags``."""
         try:
-            objects = parse(command.data)
+            objects = parse(data)
         except TLVError:
+            return None
+        if tuple(item.tag for item in objects) != tags or not 1 <= objects[0].length <= 3:
+            return None
+        return int.from_bytes(objects[0].value, "big"), objects
+
+    def _read_binary_odd(self, command: CommandAPDU) -> bytes:
+        if command.ne is None:
+            return _SW_WRONG_LENGTH
+        ef = self._odd_addressed_ef(command)
+        if isinstance(ef, bytes):
+            return ef
+        found = self._odd_objects(command.data, (0x54,))
+        if found is None:
             return _SW_WRONG_DATA
-        if len(objects) != 1 or objects[0].tag != 0x54 or not 1 <= objects[0].length <= 3:
-            return _SW_WRONG_DATA
-        offset = int.from_bytes(objects[0].value, "big")
+        offset = found[0]
         if offset >= len(ef.content):
             return _SW_WRONG_OFFSET
         room = command.ne - 4  # DO 53's tag and a length of up to 3 bytes
@@ -558,6 +576,16 @@ class DemoCard:
             return answer + _SW_END_OF_FILE
         return answer + _OK
 
+    def _update_binary_odd(self, command: CommandAPDU) -> bytes:
+        ef = self._odd_addressed_ef(command)
+        if isinstance(ef, bytes):
+            return ef
+        found = self._odd_objects(command.data, (0x54, 0x53))
+        if found is None:
+            return _SW_WRONG_DATA
+        offset, objects = found
+        return self._write(ef, offset, objects[1].value)
+
     def _update_binary(self, command: CommandAPDU) -> bytes:
         if not command.data:
             return _SW_WRONG_LENGTH
@@ -567,13 +595,18 @@ class DemoCard:
         ef, offset = addressed
         if ef.kind != "transparent":
             return _SW_INCOMPATIBLE_FILE
+        return self._write(ef, offset, command.data)
+
+    def _write(self, ef: ElementaryFile, offset: int, data: bytes) -> bytes:
+        if not data:
+            return _SW_WRONG_LENGTH
         if not ef.updatable:
             return _SW_NO_PENDING_DATA  # 69 85: conditions of use not satisfied
         if not self.verified:
             return _SW_SECURITY_NOT_SATISFIED
-        if offset + len(command.data) > len(ef.content):
+        if offset + len(data) > len(ef.content):
             return _SW_NO_SPACE
-        ef.content[offset : offset + len(command.data)] = command.data
+        ef.content[offset : offset + len(data)] = data
         return _OK
 
     def _read_record(self, command: CommandAPDU) -> bytes:

@@ -10,7 +10,7 @@
     |   |-- EF 5001    transparent, SFI 1, 700 bytes (updatable after VERIFY)
     |   |-- EF 5002    linear fixed, SFI 2: 5 records of 16 bytes (updatable after VERIFY)
     |   |-- EF 5003    linear variable, SFI 3: 3 records of 3, 10 and 40 bytes
-    |   `-- EF 5004    transparent, SFI 4, 40,000 bytes: past offset 0x7FFF, READ BINARY B1
+    |   `-- EF 5004    transparent, SFI 4, 40,000 bytes (updatable after VERIFY): B1/D7
     `-- DF 6000        AID A0 00 00 06 47 2F 00 03, label "aioscard spare"
         `-- EF 6001    transparent, SFI 1: "spare"
 
@@ -66,7 +66,7 @@ FID_TRANSPARENT_EF = 0x5001
 FID_RECORD_EF = 0x5002
 #: Its linear variable EF (records of 3, 10 and 40 bytes, SFI 3).
 FID_VARIABLE_EF = 0x5003
-#: Its large transparent EF (40,000 bytes, SFI 4): offsets past 0x7FFF need READ BINARY B1.
+#: Its large transparent EF (40,000 bytes, SFI 4): offsets past 0x7FFF need B1 and D7.
 FID_LARGE_EF = 0x5004
 #: The content of EF 5004: the bytes 00..FF over and over, 40,000 of them.
 FILES_LARGE = bytes(range(256)) * 156 + bytes(range(64))
@@ -245,7 +245,9 @@ class FileSystem:
                 records=[bytearray(record) for record in FILES_VARIABLE_RECORDS],
             )
         )
-        files.add(ElementaryFile(FID_LARGE_EF, "transparent", 4, bytearray(FILES_LARGE)))
+        files.add(
+            ElementaryFile(FID_LARGE_EF, "transparent", 4, bytearray(FILES_LARGE), updatable=True)
+        )
         self.mf.add(files)
         spare = DedicatedFile(FID_SPARE_DF, SPARE_AID, "aioscard spare")
         spare.add(ElementaryFile(0x6001, "transparent", 1, bytearray(b"spare")))
