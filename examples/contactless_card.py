@@ -6,7 +6,8 @@ Waits up to SECONDS (default 10) for a card that has a UID, using
 ``card_events(uid=True)`` (contact cards come with ``uid=None`` and are
 skipped), names it from its ATR, then loads the transport key into the reader,
 authenticates sector 1 and reads, writes and reads back block 4.  With the
-simulator: ``aioscard sim`` plus a ``MifareClassicCard`` (see the tests).
+simulator: ``aioscard sim --card mifare``, then this program with the
+``PCSCLITE_CSOCK_NAME`` that it prints.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ the card model are also tested directly, the builders under hypothesis.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import threading
 from typing import Any
 
@@ -40,6 +42,7 @@ from aioscard.testing import (
 from aioscard.testing.plugin import CardFactory
 
 from ._support import off_loop
+from .test_cli import Spawned, aioscard_command, child_env
 
 SECRET_KEY = bytes.fromhex("A0A1A2A3A4A5")
 SEVEN_BYTE_UID = bytes.fromhex("04112233445566")
@@ -335,3 +338,25 @@ def test_cli_watch_shows_the_uid(
     cards = {e["reader"]: e.get("uid") for e in events if e["event"] == "card_inserted"}
     names = pcsc_simulator.reader_names
     assert cards == {names[1]: MIFARE_DEFAULT_UID.hex().upper(), names[2]: None}
+
+
+def test_cli_sim_card_mifare_serves_contactless_cards() -> None:
+    sim = Spawned(aioscard_command("sim", "--readers", "2", "--card", "mifare"))
+    try:
+        socket_path = sim.expect(r"^export PCSCLITE_CSOCK_NAME=").split("=", 1)[1]
+        assert sim.expect(r"^reader 1: ").endswith("(MIFARE Classic 1K)")
+        sim.expect("Ctrl-C or SIGTERM stops it")
+        send = subprocess.run(
+            aioscard_command("send", "--wait", "5", "--json", "--reader", "1", "FFCA000000"),
+            env=child_env(PCSCLITE_CSOCK_NAME=socket_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert send.returncode == 0, send.stderr
+        answer = json.loads(send.stdout)
+        assert (answer["data"], answer["sw"]) == (MIFARE_DEFAULT_UID.hex().upper(), "9000")
+        sim.process.send_signal(signal.SIGINT)
+        assert sim.finish() == 0
+    finally:
+        sim.close()

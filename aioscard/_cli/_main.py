@@ -280,9 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument(
         "--card",
-        choices=("demo", "none"),
+        choices=("demo", "mifare", "none"),
         default="demo",
-        help="a demo card in every reader (default), or none",
+        help="a demo card in every reader (default), a MIFARE Classic 1K behind a "
+        "contactless reader, or none",
     )
     sim.add_argument("--port", type=int, metavar="PORT", help="first vpcd TCP port")
     sim.add_argument(

@@ -19,6 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from ._card import VirtualCard
+from ._contactless import MIFARE_1K_ATR, MifareClassicCard
 from ._errors import SimulatorError
 from ._simulator import Simulator
 
@@ -36,9 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--readers", type=int, default=2, help="number of readers (default 2)")
     parser.add_argument(
         "--card",
-        choices=("demo", "none"),
+        choices=("demo", "mifare", "none"),
         default="demo",
-        help="insert a demo card into every reader (default) or leave them empty",
+        help="insert a demo card into every reader (default), a simulated MIFARE Classic 1K "
+        "behind a contactless reader, or leave them empty",
     )
     parser.add_argument("--port", type=int, default=None, help="first vpcd TCP port")
     parser.add_argument(
@@ -142,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 elif options.card == "demo":
                     simulator.insert(reader=index, wait=False)
                     card = " (demo card)"
+                elif options.card == "mifare":
+                    mifare = VirtualCard(MIFARE_1K_ATR, MifareClassicCard(), name=f"mifare {index}")
+                    simulator.insert(mifare, index, wait=False)
+                    card = " (MIFARE Classic 1K)"
                 else:
                     card = ""
                 where = f" on vpcd port {simulator.ports[index]}" if simulator.ports else ""
