@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import aioscard.identify as identify_module
@@ -245,6 +245,7 @@ def test_cli_atr_unknown_card_and_missing_explicit_list(
 atrs = st.binary(min_size=1, max_size=33)
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(text=st.text())
 def test_any_text_parses_and_looks_up_without_crashing(text: str) -> None:
     smartcard_list = SmartcardList.parse(text)
@@ -252,6 +253,7 @@ def test_any_text_parses_and_looks_up_without_crashing(text: str) -> None:
     assert all(isinstance(problem, str) for problem in smartcard_list.problems)
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(atr=atrs, data=st.data())
 def test_a_pattern_with_wildcards_matches_its_atr_in_any_case(
     atr: bytes, data: st.DataObject

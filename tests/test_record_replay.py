@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aioscard import Reader
@@ -333,6 +333,7 @@ def test_a_replay_needs_an_atr_and_an_answer(tmp_path: Path) -> None:
         read_session(binary)
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(st.lists(st.text(max_size=80), max_size=6))
 def test_any_lines_give_a_session_or_a_recording_error(body: list[str]) -> None:
     result: Session | RecordingError
@@ -356,6 +357,7 @@ json_values = st.one_of(
 )
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(
     kind=st.sampled_from(["connect", "reconnect", "exchange", "disconnect"]),
     fields=st.dictionaries(
@@ -382,6 +384,7 @@ def test_any_record_fields_give_a_session_or_a_recording_error(
     )
 
 
+@settings(deadline=None)  # no timed assertions: a loaded machine is slow
 @given(
     st.lists(
         st.tuples(
