@@ -168,7 +168,7 @@ def encode_tag(tag: int) -> bytes:
 
 
 def encode_length(length: int) -> bytes:
-    """The shortest length field for ``length``: one byte below 128, else ``81``..``84``.
+    """The shortest length field for ``length``: one byte below 128, else ``81`` to ``84``.
 
     Raises ``TypeError``/``ValueError`` for a length outside 0..0xFFFFFFFF.
     """
