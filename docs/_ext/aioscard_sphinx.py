@@ -23,6 +23,7 @@ import argparse
 import ast
 import builtins
 import enum
+import functools
 import html.parser
 import importlib
 import inspect
@@ -86,6 +87,12 @@ def public_modules() -> list[str]:
 
 def _defined_names(module: types.ModuleType) -> set[str]:
     """Top-level names a module's source binds itself (not by import)."""
+    return _defined_names_cached(module.__name__)
+
+
+@functools.cache
+def _defined_names_cached(modname: str) -> set[str]:
+    module = sys.modules[modname]
     try:
         source = inspect.getsource(module)
     except (OSError, TypeError):
