@@ -119,6 +119,7 @@ class VirtualCard:
         self._unix = False
         self._leaving = False
         self._peer_closed = threading.Event()
+        self._abandoned = False
         self._live: socket.socket | None = None  # the connection the thread serves
 
     def __repr__(self) -> str:
@@ -220,6 +221,7 @@ class VirtualCard:
             self._unix = unix
             self._leaving = False
             self._peer_closed.clear()
+            self._abandoned = False
             self._powered = False
             self._seen.clear()
             thread = threading.Thread(
@@ -272,9 +274,9 @@ class VirtualCard:
         with self._lock:
             if self._sock is not None:
                 raise SimulatorError(f"{self.name} is still inserted: remove() it first")
-            peer, unix, thread = self._peer, self._unix, self._thread
+            peer, unix = self._peer, self._unix
         if unix:
-            return thread is None or self._peer_closed.wait(timeout)
+            return self._peer_closed.wait(timeout)
         if peer is None:
             return True
         deadline = time.monotonic() + timeout
@@ -335,6 +337,7 @@ class VirtualCard:
     def _abandon(self) -> None:
         with self._lock:
             sock = self._live
+            self._abandoned = True  # the end that follows is ours, not the driver's
         if sock is not None:
             _shutdown(sock)
 
@@ -343,8 +346,9 @@ class VirtualCard:
             while True:
                 payload = _recv_frame(sock)
                 if payload is None:
-                    if self._unix:
-                        self._peer_closed.set()
+                    with self._lock:
+                        if self._unix and not self._abandoned:
+                            self._peer_closed.set()
                     break
                 with self._lock:
                     leaving = self._leaving
