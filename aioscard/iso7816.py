@@ -214,12 +214,12 @@ async def read_capabilities(target: Target) -> CardCapabilities:
 
     EF.ATR's card capabilities (tag 47) take precedence over the ATR's, and its
     extended length information (tag 7F66) sets the longest command and
-    response.  EF.ATR is selected (P1 02 from the current DF, then by path
-    from the MF) and read; it stays the current EF.  A card without EF.ATR
-    gives what its ATR declares.
+    response.  EF.ATR is selected by path from the MF (P1 08) and read; it
+    stays the current EF.  A card without EF.ATR, or that refuses to select or
+    read it, gives what its ATR declares.
 
-    Raises the SW exceptions of a card that fails otherwise than "not found",
-    and :class:`~aioscard.tlv.TLVError` for a malformed EF.ATR.
+    Raises :class:`~aioscard.tlv.TLVError` for an EF.ATR that is not BER-TLV,
+    and what ``transmit`` raises (a removed card, say).
 
     Cancellation: the task resumes at once; the commands sent so far reached the
     card, and the one in flight completes with its response discarded (see
