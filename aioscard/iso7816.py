@@ -397,6 +397,8 @@ async def select(
     ]
     if len(given) != 1:
         raise TypeError(f"select() needs exactly one of aid, fid or path, got {given or 'none'}")
+    if control is not None and not isinstance(control, str):
+        raise TypeError(f"control must be a str or None, not {type(control).__name__}")
     if control not in _CONTROLS:
         raise ValueError(f"control must be 'fci', 'fcp', 'fmd' or None, got {control!r}")
     for flag, name in ((from_mf, "from_mf"), (next_occurrence, "next_occurrence")):
