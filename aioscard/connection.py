@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
     Ts = TypeVarTuple("Ts")
 
-__all__ = ["CardConnection", "TransportOptions"]
+__all__ = ["CardConnection", "ConnectionConstants", "TransportOptions"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -150,18 +150,14 @@ def _identity(value: T) -> T:
     return value
 
 
-class CardConnection(Observable):
-    """A connection to the card in a reader (create it with ``reader.createConnection()``).
+class ConnectionConstants:
+    """pyscard's names for protocols, share modes and dispositions, as class attributes
+    of a connection (``connection.T1_protocol``, ``CardConnection.SHARE_SHARED``).
 
-    ``async with connection:`` connects (unless already connected) and
-    disconnects and releases on exit.  Methods that talk to the card are
-    coroutines; ``getATR()``, ``getProtocol()`` and ``getReader()`` answer from
-    what the last connect learned.
-
-    Cancellation: cancelling a task awaiting any method returns control at
-    once.  A command not yet started is never sent; one already with the card
-    completes on the worker and its response is discarded; the connection stays
-    usable.  Disconnect and release always complete.
+    Defined once, here: :class:`CardConnection` and the shim's ``CardConnection`` and
+    ``CardConnectionDecorator`` inherit them.  The share modes and dispositions are
+    PC/SC's values (:mod:`aioscard.native.constants`); the protocols are pyscard's bits,
+    which the connection translates into PC/SC's for the platform.
     """
 
     T0_protocol = T0_PROTOCOL
@@ -177,6 +173,21 @@ class CardConnection(Observable):
     RESET_CARD = C.SCARD_RESET_CARD
     UNPOWER_CARD = C.SCARD_UNPOWER_CARD
     EJECT_CARD = C.SCARD_EJECT_CARD
+
+
+class CardConnection(ConnectionConstants, Observable):
+    """A connection to the card in a reader (create it with ``reader.createConnection()``).
+
+    ``async with connection:`` connects (unless already connected) and
+    disconnects and releases on exit.  Methods that talk to the card are
+    coroutines; ``getATR()``, ``getProtocol()`` and ``getReader()`` answer from
+    what the last connect learned.
+
+    Cancellation: cancelling a task awaiting any method returns control at
+    once.  A command not yet started is never sent; one already with the card
+    completes on the worker and its response is discarded; the connection stays
+    usable.  Disconnect and release always complete.
+    """
 
     def __init__(self, reader: Reader | str, *, _inline: bool = False) -> None:
         super().__init__()

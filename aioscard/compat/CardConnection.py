@@ -23,7 +23,7 @@ from aioscard import connection as _core
 from aioscard import exceptions as exc
 from aioscard._blocking import BlockingConnection
 from aioscard.apdu import Response, coerce_apdu
-from aioscard.connection import to_native_protocol
+from aioscard.connection import ConnectionConstants, to_native_protocol
 from aioscard.native import constants as C
 from aioscard.observer import CardConnectionEvent
 from aioscard.util import ByteInput
@@ -66,7 +66,7 @@ def _release_abandoned(core: _core.CardConnection) -> None:
         pass  # e.g. run on the connection's own worker (Worker.call refuses) or at exit
 
 
-class CardConnection:
+class CardConnection(ConnectionConstants):
     """A connection to the card in a reader, with pyscard's blocking methods.
 
     Create it with ``reader.createConnection()``.  ``with connection:`` does
@@ -76,20 +76,6 @@ class CardConnection:
     Thread safety: calls from several threads are queued on the connection's
     worker in order, never interleaved.
     """
-
-    T0_protocol = _core.T0_PROTOCOL
-    T1_protocol = _core.T1_PROTOCOL
-    RAW_protocol = _core.RAW_PROTOCOL
-    T15_protocol = _core.T15_PROTOCOL
-
-    SHARE_EXCLUSIVE = C.SCARD_SHARE_EXCLUSIVE
-    SHARE_SHARED = C.SCARD_SHARE_SHARED
-    SHARE_DIRECT = C.SCARD_SHARE_DIRECT
-
-    LEAVE_CARD = C.SCARD_LEAVE_CARD
-    RESET_CARD = C.SCARD_RESET_CARD
-    UNPOWER_CARD = C.SCARD_UNPOWER_CARD
-    EJECT_CARD = C.SCARD_EJECT_CARD
 
     def __init__(self, reader: object) -> None:
         # Blocking calls run on the calling thread, as in pyscard: no hand-off per APDU.

@@ -5,15 +5,13 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
-from aioscard.native import constants as C
+from aioscard.connection import ConnectionConstants
 from aioscard.util import ByteInput
-
-from .CardConnection import CardConnection
 
 __all__ = ["CardConnectionDecorator"]
 
 
-class CardConnectionDecorator:
+class CardConnectionDecorator(ConnectionConstants):
     """Forwards every connection method to ``component`` (a connection or another
     decorator); subclasses override the methods they change.
 
@@ -23,20 +21,6 @@ class CardConnectionDecorator:
     works on what ``createConnection()`` returns) and other public attributes
     (``hcard``, ``reader``, ``countObservers`` ...) are read from the component.
     """
-
-    T0_protocol = CardConnection.T0_protocol
-    T1_protocol = CardConnection.T1_protocol
-    RAW_protocol = CardConnection.RAW_protocol
-    T15_protocol = CardConnection.T15_protocol
-
-    SHARE_EXCLUSIVE = C.SCARD_SHARE_EXCLUSIVE
-    SHARE_SHARED = C.SCARD_SHARE_SHARED
-    SHARE_DIRECT = C.SCARD_SHARE_DIRECT
-
-    LEAVE_CARD = C.SCARD_LEAVE_CARD
-    RESET_CARD = C.SCARD_RESET_CARD
-    UNPOWER_CARD = C.SCARD_UNPOWER_CARD
-    EJECT_CARD = C.SCARD_EJECT_CARD
 
     def __init__(self, cardConnectionComponent: Any) -> None:
         self.component = cardConnectionComponent
