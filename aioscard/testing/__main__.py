@@ -80,6 +80,7 @@ def _replay_card(path: str, strict: bool) -> ReplayCard:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger.addHandler(handler)
+    logger.propagate = False  # printed once, also when --log-apdus configures logging
     return card
 
 
