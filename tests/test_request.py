@@ -9,6 +9,7 @@ or PC/SC context behind.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from typing import TypeVar
 
@@ -184,9 +185,16 @@ async def test_cancelling_a_pending_wait_is_prompt_and_leaves_nothing(
 @pytest.mark.asyncio
 async def test_asyncio_cancellation_is_not_a_timeout(pcsc_simulator: Simulator) -> None:
     request = CardRequest(newcardonly=True, timeout=None)
-    with pytest.raises(TimeoutError) as caught:
-        async with asyncio.timeout(0.1):
-            await request.waitforcard()
+
+    async def wait_briefly() -> None:
+        if sys.version_info >= (3, 11):
+            async with asyncio.timeout(0.1):
+                await request.waitforcard()
+        else:  # asyncio.timeout is new in 3.11
+            await asyncio.wait_for(request.waitforcard(), 0.1)
+
+    with pytest.raises(asyncio.TimeoutError) as caught:
+        await wait_briefly()
     assert not isinstance(caught.value, CardRequestTimeoutException)
     task = asyncio.ensure_future(request.waitforcard())
     await anyio.wait_all_tasks_blocked()

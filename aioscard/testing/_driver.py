@@ -71,7 +71,8 @@ def _build() -> str:
         if not os.path.exists(explicit):
             raise BuildError(f"{LIBRARY_ENV}={explicit!r} does not exist")
         return explicit
-    source = resources.files("aioscard.testing").joinpath("driver", _SOURCE).read_bytes()
+    # One name per joinpath(): Traversable takes several only from Python 3.11.
+    source = resources.files("aioscard.testing").joinpath("driver").joinpath(_SOURCE).read_bytes()
     digest = hashlib.sha256(source + platform.machine().encode()).hexdigest()[:16]
     directory = _cache_dir()
     library = os.path.join(directory, f"libifd_aioscard-{digest}.so")
