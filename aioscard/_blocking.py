@@ -60,9 +60,17 @@ def with_context(fn: Callable[[PCSCAPI, int], T]) -> T:
 
 
 class BlockingConnection:
-    """A synchronous view of a :class:`~aioscard.CardConnection` (see the module docstring).
+    """A synchronous view of a :class:`~aioscard.connection.CardConnection`: what
+    :meth:`~aioscard.connection.CardConnection.run_sync` passes to its function.
 
-    Methods keep pyscard's names and results, like the coroutines they mirror.
+    Each method does what the coroutine of the same name does -- argument checks,
+    observers, the error-checking chain, transport options, PIN redaction in
+    traces -- with pyscard's names and results, but blocks the calling thread.
+    Inside a ``run_sync`` function the view works only on the worker thread that
+    runs the function, and only until the function returns (RuntimeError
+    otherwise); once the awaiting task is cancelled, its next card operation
+    raises :class:`~aioscard.exceptions.DialogueCancelled`.  ``release()`` is
+    refused there: the dialogue is using the connection's context.
     """
 
     __slots__ = ("_core",)

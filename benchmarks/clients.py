@@ -13,8 +13,9 @@ Modes:
     dialogue SECONDS N READER...       one event loop (BENCH_LOOP), per reader a task running
                                        run_sync() dialogues of N ECHOs
     batch SECONDS N READER...          the same with transmit_many() batches of N ECHOs
-    floor SECONDS                      the bare loop <-> thread ping-pong of BENCH_LOOP: the
-                                       loop thread's CPU per round trip, no PC/SC, no aioscard
+    floor SECONDS [HOLD_US]            the bare loop <-> thread ping-pong of BENCH_LOOP, the
+                                       thread holding each job HOLD_US (0): the loop thread's
+                                       CPU per round trip, no PC/SC, no aioscard
     breakdown SECONDS READER KIND      one round trip's parts (KIND: asyncio, uvloop, trio, sync)
     pingpong SECONDS                   the hand-off alone: no PC/SC call at all
     events READER COUNT                print "in T" / "out T" per card event (T monotonic)
@@ -209,7 +210,7 @@ def transmit_sync(seconds: float, readers: list[str]) -> None:
         thread.join()
     for connection in connections:
         connection.disconnect()
-    emit(window.result(sum(counts)))
+    emit(window.result(sum(counts), loop_cpu=0.0))  # no event loop
 
 
 def transmit_direct(seconds: float, reader: str) -> None:
@@ -380,15 +381,19 @@ def pingpong(seconds: float) -> None:
     emit(results)
 
 
-def floor(seconds: float, loop: str) -> None:
+def floor(seconds: float, loop: str, hold: float) -> None:
     """The bare hand-off of one event loop: the loop puts a job on a SimpleQueue, a
-    plain thread takes it and wakes the waiting task through the loop's thread-safe
+    plain thread takes it, holds it ``hold`` seconds (``time.sleep``, as long as an
+    SCardTransmit takes, so that the loop goes idle as it does while a card works;
+    0: answer at once) and wakes the waiting task through the loop's thread-safe
     entry (``call_soon_threadsafe`` / trio's ``run_sync_soon``).  No PC/SC, no
     aioscard.  Reports the loop thread's CPU per round trip."""
     jobs: SimpleQueue[Callable[[], None] | None] = SimpleQueue()
 
     def thread_main() -> None:
         while (wake := jobs.get()) is not None:
+            if hold:
+                time.sleep(hold)
             wake()
 
     thread = threading.Thread(target=thread_main, daemon=True)
@@ -624,7 +629,8 @@ def main(argv: list[str]) -> int:
         loop = os.environ.get("BENCH_LOOP", "asyncio")
         transmit_grouped(float(args[0]), int(args[1]), args[2:], loop, mode)
     elif mode == "floor":
-        floor(float(args[0]), os.environ.get("BENCH_LOOP", "asyncio"))
+        hold = float(args[1]) / 1e6 if len(args) > 1 else 0.0
+        floor(float(args[0]), os.environ.get("BENCH_LOOP", "asyncio"), hold)
     elif mode == "events":
         events(args[0], int(args[1]))
     elif mode == "raw-watch":

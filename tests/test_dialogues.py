@@ -16,6 +16,7 @@ import pytest
 import aioscard
 from aioscard import exceptions as exc
 from aioscard._blocking import BlockingConnection
+from aioscard.sw import ErrorCheckingChain, ISO7816_4ErrorChecker, SWException
 from aioscard.testing import (
     DemoCard,
     Simulator,
@@ -95,6 +96,43 @@ async def test_a_dialogue_returns_its_result_and_applies_transport_options(
         assert await connection.run_sync(echo_all, [b"a", b"bc"]) == [b"a", b"bc"]
         status = await connection.run_sync(BlockingConnection.status)
         assert status.atr == bytes(connection.getATR())
+    finally:
+        await connection.release()
+
+
+async def test_observers_error_checks_and_reader_calls_apply_inside_a_dialogue(
+    pcsc_simulator: Simulator, card_factory: CardFactory
+) -> None:
+    await off_loop(card_factory, reader=READER)
+    connection = await connected(pcsc_simulator)
+    events: list[tuple[str, int]] = []
+
+    class Recorder(aioscard.CardConnectionObserver):
+        def update(
+            self, cardconnection: aioscard.CardConnection, ccevent: aioscard.CardConnectionEvent
+        ) -> None:
+            events.append((ccevent.type, threading.get_ident()))
+
+    connection.addObserver(Recorder())
+    connection.setErrorCheckingChain([ErrorCheckingChain([], ISO7816_4ErrorChecker())])
+
+    def dialogue(blocking: BlockingConnection) -> tuple[int, str]:
+        with pytest.raises(exc.UnsupportedFeatureException):
+            blocking.control(0x42000D48)
+        with pytest.raises(exc.UnsupportedFeatureException):
+            blocking.getAttrib(0x00010100)
+        assert blocking.transmit(echo_apdu(b"ok")).sw == 0x9000
+        try:
+            blocking.transmit(SELECT_UNKNOWN)
+        except SWException as error:
+            return threading.get_ident(), type(error).__name__
+        raise AssertionError("the error-checking chain did not run")
+
+    try:
+        worker, raised = await connection.run_sync(dialogue)
+        assert raised == "CheckingErrorException"
+        assert [kind for kind, _ in events] == ["command", "response", "command", "response"]
+        assert {thread for _, thread in events} == {worker}  # observers ran on the worker
     finally:
         await connection.release()
 
