@@ -187,6 +187,13 @@ class BlockingConnection:
         self._enter()
         return self._execute(self._core._plan_transmit(command, protocol))
 
+    def transmit_bare(self, command: ByteInput, protocol: int | None = None) -> Response:
+        """Send a command APDU (SCardTransmit, transport options included) without
+        telling observers or running the error-checking chain: pyscard's
+        ``doTransmit`` hook, for the shim."""
+        self._enter()
+        return self._execute(self._core._plan_transmit(command, protocol, bare=True))
+
     def control(self, controlCode: int, command: ByteInput | None = None) -> list[int]:
         """Send a reader control command (SCardControl); its answer as ``list[int]``."""
         self._enter()

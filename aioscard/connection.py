@@ -433,11 +433,16 @@ class CardConnection(ConnectionConstants, Observable):
             return api.transmit(handle, active, command)
         return exchange(lambda apdu: api.transmit(handle, active, apdu), command, options)
 
-    def _plan_transmit(self, command: ByteInput, protocol: int | None) -> _Plan[bytes, Response]:
+    def _plan_transmit(
+        self, command: ByteInput, protocol: int | None, bare: bool = False
+    ) -> _Plan[bytes, Response]:
+        # bare: no observers and no error-checking chain (pyscard's doTransmit hook).
         apdu = coerce_apdu(command)
         native_protocol = None if protocol is None else to_native_protocol(protocol)
         if native_protocol is None and self.defaultprotocol is not None:
             native_protocol = to_native_protocol(self.defaultprotocol, "defaultprotocol")
+        if bare:
+            return _Plan(self._guard, (self._job_transmit, apdu, native_protocol), _response)
         if self._observers:
             self._notify("command", [list(apdu), protocol])
         return _Plan(
@@ -860,6 +865,11 @@ class CardConnection(ConnectionConstants, Observable):
     def connected(self) -> bool:
         """Whether a card handle is held."""
         return self._handle is not None
+
+
+def _response(raw: bytes) -> Response:
+    # The native layer guarantees bytes of at least the two status-word bytes.
+    return Response(list(raw[:-2]), raw[-2], raw[-1])
 
 
 def _coerce_batch(apdus: object) -> list[bytes]:

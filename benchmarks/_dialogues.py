@@ -25,13 +25,18 @@ def grouped_clients(
 ) -> list[Client]:
     """The clients of table 7 for ``count`` readers (the first ``count`` of the bench).
 
-    In smoke mode only the asyncio dialogue and batch rows and C run, on 1 and 4 readers
+    In smoke mode only C and the asyncio dialogue and batch rows run, on 4 readers
     (the 16-reader group needs a simulator of its own: run.py skips it)."""
     s = str(settings.seconds)
     aio = str(HERE / "clients.py")
     pyscard_python = str(PYSCARD_VENV / "bin" / "python")
     pyscard_script = str(HERE / "pyscard_clients.py")
     smoke_cut = "skipped (--smoke)" if settings.smoke else ""
+    if settings.smoke and count == 1:
+        return [
+            Client(name, None, smoke_cut)
+            for name in ("C loop over SCardTransmit", "pyscard", DIALOGUE, DIALOGUE_TRIO, BATCH)
+        ]
 
     def readers(b: Bench) -> list[str]:
         return b.readers[:count]
@@ -120,8 +125,13 @@ def floor_clients(settings: Settings) -> list[Client]:
     def argv(loop: str, hold: int) -> Callable[[Bench], list[str]]:
         return lambda b: ["env", f"BENCH_LOOP={loop}", PY, aio, "floor", s, str(hold)]
 
+    # In smoke mode only the held variant (the one the target is judged against) runs.
     return [
-        Client(f"bare {loop} loop <-> thread ping-pong, job held {hold} us", argv(loop, hold))
+        Client(
+            f"bare {loop} loop <-> thread ping-pong, job held {hold} us",
+            None if settings.smoke and not hold else argv(loop, hold),
+            "skipped (--smoke)",
+        )
         for loop in LOOPS
         for hold in (0, HOLD_US)
     ]

@@ -8,7 +8,7 @@ import logging
 import re
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import anyio
 import pytest
@@ -116,21 +116,34 @@ async def test_observers_error_checks_and_reader_calls_apply_inside_a_dialogue(
     connection.addObserver(Recorder())
     connection.setErrorCheckingChain([ErrorCheckingChain([], ISO7816_4ErrorChecker())])
 
-    def dialogue(blocking: BlockingConnection) -> tuple[int, str]:
-        with pytest.raises(exc.UnsupportedFeatureException):
-            blocking.control(0x42000D48)
-        with pytest.raises(exc.UnsupportedFeatureException):
-            blocking.getAttrib(0x00010100)
+    def outcome(call: Callable[[int], list[int]], code: int) -> object:
+        try:
+            return call(code)
+        except exc.SmartcardException as error:
+            return type(error)
+
+    async def async_outcome(call: Callable[[int], Awaitable[list[int]]], code: int) -> object:
+        try:
+            return await call(code)
+        except exc.SmartcardException as error:
+            return type(error)
+
+    def dialogue(blocking: BlockingConnection) -> tuple[int, str, object, object]:
+        control = outcome(blocking.control, 0x42000D48)  # the reader's Part 10 features
+        attrib = outcome(blocking.getAttrib, 0x00010100)  # SCARD_ATTR_VENDOR_NAME
         assert blocking.transmit(echo_apdu(b"ok")).sw == 0x9000
         try:
             blocking.transmit(SELECT_UNKNOWN)
         except SWException as error:
-            return threading.get_ident(), type(error).__name__
+            return threading.get_ident(), type(error).__name__, control, attrib
         raise AssertionError("the error-checking chain did not run")
 
     try:
-        worker, raised = await connection.run_sync(dialogue)
+        worker, raised, control, attrib = await connection.run_sync(dialogue)
         assert raised == "CheckingErrorException"
+        # The reader answers (or refuses) exactly as it does to the coroutines.
+        assert control == await async_outcome(connection.control, 0x42000D48)
+        assert attrib == await async_outcome(connection.getAttrib, 0x00010100)
         assert [kind for kind, _ in events] == ["command", "response", "command", "response"]
         assert {thread for _, thread in events} == {worker}  # observers ran on the worker
     finally:

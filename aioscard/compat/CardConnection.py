@@ -22,8 +22,8 @@ from typing import Any
 from aioscard import connection as _core
 from aioscard import exceptions as exc
 from aioscard._blocking import BlockingConnection
-from aioscard.apdu import Response, coerce_apdu
-from aioscard.connection import ConnectionConstants, to_native_protocol
+from aioscard.apdu import Response
+from aioscard.connection import ConnectionConstants
 from aioscard.native import constants as C
 from aioscard.observer import CardConnectionEvent
 from aioscard.util import ByteInput
@@ -384,16 +384,7 @@ class CardConnection(ConnectionConstants):
         Raises:
             CardConnectionException: not connected; others as :meth:`transmit`.
         """
-        # The bare exchange, without the observers and the chain that transmit()
-        # adds: the blocking view has no call for that yet, so this reaches into
-        # the core connection (internal; to move behind aioscard._blocking).
-        core = self._core
-        apdu = coerce_apdu(command)
-        active = None if protocol is None else to_native_protocol(protocol)
-        if active is None and core.defaultprotocol is not None:
-            active = to_native_protocol(core.defaultprotocol, "defaultprotocol")
-        raw: bytes = core._context.call(core._guard, core._job_transmit, apdu, active)
-        return Response(list(raw[:-2]), raw[-2], raw[-1])
+        return self._blocking.transmit_bare(command, protocol)
 
     def doControl(self, controlCode: int, command: ByteInput | None = None) -> list[int]:
         """Send a control command to the reader (SCardControl), without telling observers.
