@@ -420,7 +420,11 @@ async def test_a_thousand_cancelled_dialogues_leave_nothing_behind(
             assert (await connection.transmit(echo_apdu(b"ok"))).sw == 0x9000
     assert stopped >= 500  # every started one was stopped on the worker
     after = await off_loop(settle, pcsc_simulator, baseline)
-    assert after == baseline, f"before: {baseline}; after: {after}"
+    # Nothing grew (a context an earlier test was still releasing may have gone meanwhile).
+    assert after.threads == baseline.threads, f"before: {baseline}; after: {after}"
+    assert after.fds <= baseline.fds, f"before: {baseline}; after: {after}"
+    assert after.contexts <= baseline.contexts, f"before: {baseline}; after: {after}"
+    assert after.pcscd_clients <= baseline.pcscd_clients, f"before: {baseline}; after: {after}"
 
 
 # -- failures ---------------------------------------------------------------------------
