@@ -33,7 +33,8 @@ PREFIX = "pyscard-2.3.1/src/smartcard/Examples/"
 SLOW = {"framework/sample_MonitorCards.py", "framework/sample_MonitorReaders.py"}
 
 #: The one deliberate difference these programs show: a status-word exception's
-#: str() names the status word (README, "Where the shim behaves differently").
+#: str() names the status word (docs/howto/pyscard-programs.md, "Where the shim behaves
+#: differently").
 SW_TEXT = {
     "'Status word exception: !'": "status word 6E00: Class not supported",
     "'Status word exception: checking error - Class (CLA) not supported!'": (

@@ -5,7 +5,8 @@ module by module (names, kinds and constant values are facts, read from an
 installed pyscard 2.3.1 on Linux).  Each module is imported through the
 ``smartcard`` alias and each name looked up; classes must be classes,
 functions callable, and constants equal to pyscard's.  What the shim does
-differently on purpose is listed in :data:`DIFFERENCES` (and in the README).
+differently on purpose is listed in :data:`DIFFERENCES` (and in
+docs/howto/pyscard-programs.md).
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ MODULES: dict[str, dict[str, Any]] = SURFACE["modules"]
 #: name is there, of its kind, with pyscard's constant values.
 DIFFERENCES: dict[tuple[str, str], str] = {}
 
-#: The deliberate differences in behaviour, kept in step with the README's "Where the
-#: shim behaves differently" and docs/guides/pyscard-migration.md; each is asserted by
-#: the test named.
+#: The deliberate differences in behaviour, kept in step with "Where the shim behaves
+#: differently" (docs/howto/pyscard-programs.md) and docs/guides/pyscard-migration.md;
+#: each is asserted by the test named.
 BEHAVIOUR_DIFFERENCES = {
     "SWException str() names the status word": "test_compat_examples (normalised line)",
     "scard results are tuples, not lists": "test_scard_results_are_tuples",
