@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
 from ._worker import Worker, pool
 from .native import PCSCAPI, get_pcsc
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["Context", "with_context"]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -40,6 +39,8 @@ from .part10 import (
 from .readerinfo import ATTRIBUTES, ReaderInfo
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from .connection import CardConnection
 
 __all__ = [

@@ -20,7 +20,6 @@ the only one that knows how to post to an asyncio or trio loop from a thread.
 
 from __future__ import annotations
 
-import contextvars
 import sys
 import threading
 from collections.abc import Callable, Generator
@@ -31,6 +30,7 @@ import anyio
 
 if TYPE_CHECKING:
     import asyncio
+    import contextvars
 
 # asyncio is imported when first needed, by a caller on an asyncio loop (which has
 # imported it already): it is most of the import time of a program that never uses

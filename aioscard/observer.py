@@ -126,9 +126,10 @@ class Observable:
     def notifyObservers(self, *args: Any) -> None:
         """Call ``update(self, *args)`` on every observer; errors are logged, not raised."""
         for observer in self._observer_snapshot():
+            # A try per item: one observer's failure must not keep the others from being told.
             try:
                 observer.update(self, *args)
-            except Exception:
+            except Exception:  # noqa: PERF203
                 _log.exception("observer %r raised; it stays registered", observer)
 
 

@@ -4,11 +4,14 @@ event-loop thread's CPU per awaited APDU against the bare hand-off of the same l
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from _harness import Bench, Client
 from _report import ratios, spread, table
 from _settings import C_BINARY, HERE, PY, PYSCARD_VENV, Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 #: APDUs per dialogue and per batch (the issue's "100 ECHOs").
 GROUP = 100

@@ -9,12 +9,14 @@ import shlex
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from _settings import CLK_TCK, HERE, PY
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
 
 # -- the simulator and the cards ------------------------------------------------------------------
 
@@ -134,8 +136,10 @@ def simulator(readers: int) -> Iterator[Bench]:
         pid_line = sim.readline(10.0)
         pcscd_pid = int(pid_line.split()[2].rstrip(";"))
         client_env = {**env, "PCSCLITE_CSOCK_NAME": socket_path}
-        for port in ports:
-            cards.append(LineProcess([PY, str(HERE / "card.py"), str(port)], env, stdin=True))
+        # extend() appends as it goes: the cards started before a failure are still stopped.
+        cards.extend(
+            LineProcess([PY, str(HERE / "card.py"), str(port)], env, stdin=True) for port in ports
+        )
         bench = Bench(client_env, names, ports, pcscd_pid, cards)
         for index in range(readers):
             bench.card(index, "insert")
@@ -148,9 +152,10 @@ def simulator(readers: int) -> Iterator[Bench]:
                 except OSError:
                     pass
         for card in cards:
+            # A try per item: each card process is waited for, and stopped, on its own.
             try:
                 card.process.wait(5)
-            except subprocess.TimeoutExpired:
+            except subprocess.TimeoutExpired:  # noqa: PERF203
                 card.stop()
         sim.stop()
 

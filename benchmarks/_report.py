@@ -7,10 +7,14 @@ import os
 import platform
 import shlex
 import statistics
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from _harness import Client
 from _settings import Settings, log
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from _harness import Client
 
 # -- formatting -----------------------------------------------------------------------------------
 

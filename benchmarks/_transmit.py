@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from _harness import Bench, Client, measure
 from _report import ratios, spread, table
 from _settings import C_BINARY, HERE, PY, PYSCARD_VENV, Settings, log
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 # -- tables 1 and 2: APDU round trips -------------------------------------------------------------
 

@@ -33,12 +33,14 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from queue import SimpleQueue
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from _probes import cpu_seconds, kernel_usage, os_threads, rss_kib, socket_fds
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
 
 #: A 4-byte ECHO for the demo card: 80 EE 00 00 04 01 02 03 04 00 -> 01 02 03 04 90 00.
 ECHO = bytes([0x80, 0xEE, 0x00, 0x00, 0x04, 0x01, 0x02, 0x03, 0x04, 0x00])

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from _build import build_c, build_pyscard
 from _dialogues import (
@@ -44,6 +43,9 @@ from _transmit import (
     transmit_table,
 )
 from _waits import cancellation, event_delivery, scale_at_rest
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def main(argv: Sequence[str]) -> int:

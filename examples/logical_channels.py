@@ -11,11 +11,14 @@ never mixed up.  Written for the simulator's demo card.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import aioscard
 from aioscard import iso7816
 from aioscard.apdu import build_apdu
-from aioscard.channel import LogicalChannel
+
+if TYPE_CHECKING:
+    from aioscard.channel import LogicalChannel
 
 FILES_AID = bytes.fromhex("A0000006472F0002")
 SPARE_AID = bytes.fromhex("A0000006472F0003")

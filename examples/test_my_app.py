@@ -15,13 +15,16 @@ on anyio's pytest plugin (anyio comes with aioscard); pytest-asyncio works too.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 import pytest
 from my_app import NoCPLCError, first_card_serial, ic_serial
 
 import aioscard
 from aioscard.testing import ATR_T0, DEMO_CPLC, Simulator, VirtualCard
-from aioscard.testing.plugin import CardFactory
+
+if TYPE_CHECKING:
+    from aioscard.testing.plugin import CardFactory
 
 pytestmark = pytest.mark.anyio
 

@@ -12,12 +12,15 @@ Run it with ``python -m pytest examples/test_replay_session.py``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from my_app import ic_serial
 
 import aioscard
-from aioscard.testing.plugin import ReplayFactory
+
+if TYPE_CHECKING:
+    from aioscard.testing.plugin import ReplayFactory
 
 pytestmark = pytest.mark.anyio
 

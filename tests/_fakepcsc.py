@@ -19,8 +19,7 @@ import contextlib
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from aioscard.exceptions import (
     CancelledException,
@@ -34,6 +33,9 @@ from aioscard.exceptions import (
 )
 from aioscard.native import PCSCAPI, CardStatus, ReaderState, ReturnCode, error_for, set_pcsc
 from aioscard.native import constants as C
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
 
 __all__ = ["ATR_A", "ATR_B", "PNP", "FakePCSC", "installed"]
 
@@ -49,7 +51,7 @@ class FakePCSC:
         self.cond = threading.Condition()
         self.alive = True
         self.generation = 0  # contexts of an earlier "daemon" stay dead, as after a restart
-        self.readers: dict[str, tuple[int, bytes | None]] = {name: (0, None) for name in readers}
+        self.readers: dict[str, tuple[int, bytes | None]] = dict.fromkeys(readers, (0, None))
         self.contexts: dict[int, int] = {}
         self.waiting: set[int] = set()
         self.cancelled: set[int] = set()

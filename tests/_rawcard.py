@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 # The same vpcd frame reader as VirtualCard (TCP_QUICKACK before every recv).
 from aioscard.testing._card import _recv_frame
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["Answer", "RawCard", "frame"]
 

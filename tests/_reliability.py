@@ -16,11 +16,14 @@ import textwrap
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aioscard._worker import pool
-from aioscard.testing import Simulator
 
 from ._support import pcscd_connections
+
+if TYPE_CHECKING:
+    from aioscard.testing import Simulator
 
 __all__ = ["Child", "Resources", "pcscd_clients", "settle", "snapshot"]
 

@@ -6,14 +6,17 @@ import functools
 import os
 import socket
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import pytest
 
 from aioscard.monitor import Watcher, get_watcher
-from aioscard.testing import Simulator
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from aioscard.testing import Simulator
 
 T = TypeVar("T")
 

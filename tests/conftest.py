@@ -10,13 +10,16 @@ with ``@pytest.mark.parametrize("anyio_backend", ["asyncio"])`` (see
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from aioscard.monitor import get_watcher
 
 from ._support import end_idle_watcher
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 @pytest.fixture(params=[pytest.param("asyncio", id="asyncio"), pytest.param("trio", id="trio")])

@@ -6,7 +6,7 @@ import array
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import assume, given
@@ -27,6 +27,9 @@ from aioscard.apdu import (
     set_reveal_secrets,
 )
 from aioscard.util import from_hex, to_hex
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 SELECT = bytes.fromhex("00A4040007A000000004101000")
 VERIFY = bytes.fromhex("0020008008313233343536FFFF")

@@ -14,8 +14,7 @@ import contextlib
 import io
 import math
 import struct
-from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import pytest
@@ -47,6 +46,9 @@ from aioscard.util import (
     toGSM3_38Bytes,
     toHexString,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 # The readers of this module's echo cards: one shared with the module's connection, one
 # where each test is alone (SCardReconnect to exclusive waits while others use the card).

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from aioscard import InvalidATRMaskLengthException, Reader
 from aioscard.cardtype import AnyCardType, ATRCardType, CardType
-from aioscard.util import ByteInput
+
+if TYPE_CHECKING:
+    from aioscard.util import ByteInput
 
 ATR = [0x3B, 0x88, 0x01, 0x61, 0x69, 0x6F, 0x73, 0x63, 0x61, 0x72, 0x64, 0x89]
 

@@ -23,8 +23,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from anyio.from_thread import start_blocking_portal
@@ -51,7 +50,12 @@ from aioscard.testing import (
     VirtualCard,
     verify_apdu,
 )
-from aioscard.testing.plugin import CardFactory
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from pathlib import Path
+
+    from aioscard.testing.plugin import CardFactory
 
 COMMANDS = ("demo", "readers", "watch", "atr", "send", "shell", "record", "sim")
 SELECT = SELECT_DEMO_APDU.hex()

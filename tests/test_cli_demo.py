@@ -11,11 +11,14 @@ import re
 import signal
 import subprocess
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aioscard._cli import EXIT_INTERRUPTED, EXIT_NO_SERVICE, EXIT_OK
 
 from .test_cli import Spawned, child_env
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def run_demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

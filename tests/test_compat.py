@@ -37,7 +37,6 @@ from aioscard.testing import (
     select_aid_apdu,
     verify_apdu,
 )
-from aioscard.testing.plugin import CardFactory
 
 aioscard.compat.install_as_smartcard()
 
@@ -66,6 +65,7 @@ if TYPE_CHECKING:  # mypy knows the alias by its real name
     from aioscard.compat.sw.ISO7816_4ErrorChecker import ISO7816_4ErrorChecker
     from aioscard.compat.sw.SWExceptions import CheckingErrorException
     from aioscard.compat.System import readergroups, readers
+    from aioscard.testing.plugin import CardFactory
 else:  # what runs goes through the smartcard.* names
     from smartcard import scard
     from smartcard.CardConnection import CardConnection

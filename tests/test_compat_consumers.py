@@ -17,11 +17,13 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from aioscard.testing import Simulator
-from aioscard.testing.plugin import CardFactory
+if TYPE_CHECKING:
+    from aioscard.testing import Simulator
+    from aioscard.testing.plugin import CardFactory
 
 PROGRAMS = Path(__file__).resolve().parent / "compat_programs"
 BIN = Path(sys.executable).parent

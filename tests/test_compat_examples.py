@@ -19,10 +19,12 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from aioscard.testing import Simulator, VirtualCard
+if TYPE_CHECKING:
+    from aioscard.testing import Simulator, VirtualCard
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = Path(__file__).resolve().parent / "compat_data" / "pyscard-examples"

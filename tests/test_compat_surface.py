@@ -15,13 +15,15 @@ import importlib
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import aioscard.compat
 import aioscard.sw
-from aioscard.testing import Simulator, VirtualCard
+
+if TYPE_CHECKING:
+    from aioscard.testing import Simulator, VirtualCard
 
 aioscard.compat.install_as_smartcard()
 

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 import types
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,8 @@ from ._fakepcsc import FakePCSC, installed
 aioscard.compat.install_as_smartcard()
 
 if TYPE_CHECKING:  # mypy knows the alias by its real name
+    from collections.abc import Iterator
+
     from aioscard import compat as smartcard
     from aioscard.compat import (  # noqa: F401
         ATR,

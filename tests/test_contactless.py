@@ -11,7 +11,7 @@ import json
 import signal
 import subprocess
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import pytest
@@ -39,10 +39,12 @@ from aioscard.testing import (
     MifareClassicCard,
     Simulator,
 )
-from aioscard.testing.plugin import CardFactory
 
 from ._support import off_loop
 from .test_cli import Spawned, aioscard_command, child_env
+
+if TYPE_CHECKING:
+    from aioscard.testing.plugin import CardFactory
 
 SECRET_KEY = bytes.fromhex("A0A1A2A3A4A5")
 SEVEN_BYTE_UID = bytes.fromhex("04112233445566")

@@ -8,7 +8,7 @@ import logging
 import re
 import threading
 import traceback
-from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import anyio
 import pytest
@@ -29,6 +29,9 @@ from aioscard.testing.plugin import CardFactory, wait_reader_state
 
 from ._reliability import settle, snapshot
 from ._support import off_loop
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
 
 pytestmark = pytest.mark.anyio
 

@@ -12,9 +12,12 @@ import argparse
 import importlib
 import sys
 from pathlib import Path
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 pytest.importorskip("sphinx", reason="the docs extra (pip install '.[docs]') is not installed")
 

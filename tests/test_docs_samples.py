@@ -14,12 +14,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from aioscard.testing import Simulator, VirtualCard
-
 from .test_cli import child_env
+
+if TYPE_CHECKING:
+    from aioscard.testing import Simulator, VirtualCard
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TIMEOUT = 30.0

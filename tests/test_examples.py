@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -24,9 +25,11 @@ from aioscard.testing import (
     Simulator,
     VirtualCard,
 )
-from aioscard.testing.plugin import CardFactory
 
 from .test_cli import Spawned, child_env
+
+if TYPE_CHECKING:
+    from aioscard.testing.plugin import CardFactory
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_ATR_HEX = " ".join(f"{b:02X}" for b in DEMO_ATR)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given, settings
@@ -29,7 +30,9 @@ from aioscard.identify import (
     load_smartcard_list,
 )
 from aioscard.testing import DEMO_ATR, MIFARE_1K_ATR, MifareClassicCard, Simulator
-from aioscard.testing.plugin import CardFactory
+
+if TYPE_CHECKING:
+    from aioscard.testing.plugin import CardFactory
 
 INSTALLED = Path("/usr/share/pcsc/smartcard_list.txt")
 MIFARE_HEX = " ".join(f"{b:02X}" for b in MIFARE_1K_ATR)

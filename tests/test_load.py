@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
@@ -22,10 +23,12 @@ import pytest
 import aioscard
 from aioscard.monitor import card_events, get_watcher
 from aioscard.testing import DemoCard, Simulator, delay_apdu, echo_apdu
-from aioscard.testing.plugin import CardFactory
 
 from ._reliability import settle, snapshot
 from ._support import end_idle_watcher, off_loop
+
+if TYPE_CHECKING:
+    from aioscard.testing.plugin import CardFactory
 
 pytestmark = pytest.mark.anyio
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Sequence
 from contextlib import AsyncExitStack
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 import pytest
@@ -37,7 +36,6 @@ from aioscard.monitor import (
     subscribe,
 )
 from aioscard.testing import ATR_T0, DEMO_ATR, MASKABLE_ATR, Simulator
-from aioscard.testing.plugin import CardFactory
 
 from ._support import (
     end_idle_watcher,
@@ -46,6 +44,11 @@ from ._support import (
     pcscd_connections,
     thread_ids,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from aioscard.testing.plugin import CardFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -190,8 +193,7 @@ async def test_closing_the_stream_ends_a_waiting_async_for(card_factory: CardFac
     async with card_events(initial=False) as events:
 
         async def consume() -> None:
-            async for event in events:
-                got.append(event)
+            got.extend([event async for event in events])
 
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(consume)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import anyio
 import pytest
@@ -35,6 +35,9 @@ from aioscard.native import constants as C
 
 from ._fakepcsc import ATR_A, ATR_B, FakePCSC, as_api, installed
 from ._support import end_idle_watcher
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
 
 
 class Collector:

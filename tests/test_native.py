@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,7 +20,11 @@ from aioscard.testing import (
     echo_apdu,
     get_challenge_apdu,
 )
-from aioscard.testing.plugin import CardFactory
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from aioscard.testing.plugin import CardFactory
 
 SHARED, EXCLUSIVE, DIRECT = C.SCARD_SHARE_SHARED, C.SCARD_SHARE_EXCLUSIVE, C.SCARD_SHARE_DIRECT
 ANY = C.SCARD_PROTOCOL_T0 | C.SCARD_PROTOCOL_T1

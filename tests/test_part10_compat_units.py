@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 import aioscard.compat
 from aioscard.exceptions import MalformedAnswerException, UnsupportedFeatureException
 from aioscard.native import constants as C
-from aioscard.util import ByteInput
 
 aioscard.compat.install_as_smartcard()
 
 if TYPE_CHECKING:
     from aioscard.compat.pcsc import PCSCPart10
+    from aioscard.util import ByteInput
 else:
     from smartcard.pcsc import PCSCPart10
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import anyio
 import pytest
@@ -39,6 +39,9 @@ from aioscard.part10 import (
     encode_features,
     encode_tlv_properties,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
 
 pytestmark = pytest.mark.anyio
 

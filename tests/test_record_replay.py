@@ -12,8 +12,7 @@ import json
 import signal
 import subprocess
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import given, settings
@@ -46,6 +45,9 @@ from aioscard.testing import (
 from aioscard.testing.plugin import CardFactory, ReplayFactory
 
 from .test_cli import Spawned, aioscard_command, child_env
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PIN = b"123456"
 SCRIPT = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterable, Callable
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.lowlevel
@@ -27,10 +27,14 @@ from aioscard.monitor import (
     reader_events,
 )
 from aioscard.testing import Simulator, echo_apdu
-from aioscard.testing.plugin import CardFactory
 
 from ._reliability import pcscd_clients, settle, snapshot
 from ._support import end_idle_watcher, off_loop
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, Callable
+
+    from aioscard.testing.plugin import CardFactory
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import anyio
 import pytest
@@ -21,10 +21,14 @@ import aioscard
 from aioscard import exceptions as exc
 from aioscard.monitor import CardInserted, card_events
 from aioscard.testing import DemoCard, Simulator, echo_apdu
-from aioscard.testing.plugin import CardFactory
 
 from ._reliability import Child, settle, snapshot
 from ._support import asyncio_only, off_loop
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from aioscard.testing.plugin import CardFactory
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 import pytest
@@ -27,7 +27,6 @@ from aioscard import (
 )
 from aioscard.monitor import CardInserted, ServiceLost, ServiceRestored, card_events, get_watcher
 from aioscard.testing import ATR_T0, DEMO_ATR, MASKABLE_ATR, Simulator
-from aioscard.testing.plugin import CardFactory
 
 from ._support import (
     join_lingering_watcher,
@@ -35,6 +34,9 @@ from ._support import (
     pcscd_connections,
     thread_ids,
 )
+
+if TYPE_CHECKING:
+    from aioscard.testing.plugin import CardFactory
 
 T = TypeVar("T")
 

@@ -19,8 +19,7 @@ import subprocess
 import sys
 import textwrap
 import traceback
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -39,9 +38,13 @@ from aioscard.testing import (
     reset_retry_counter_apdu,
     verify_apdu,
 )
-from aioscard.testing.plugin import CardFactory
 
 from ._support import off_loop
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from aioscard.testing.plugin import CardFactory
 
 PIN = b"739164"
 PUK = b"58203917"
@@ -144,9 +147,10 @@ async def exchange_everything(simulator: Simulator, factory: CardFactory) -> lis
                 texts += [repr(parse_apdu(command)) if _parses(command) else "", repr(connection)]
             # Malformed arguments: the messages name the argument, never the value.
             for bad in ([*PIN, 256], [*PIN, True], [*PIN, "x"], PIN.decode(), PIN * 11_000):
+                # A try per item: each bad command is refused on its own.
                 try:
                     await connection.transmit(bad)  # type: ignore[arg-type]
-                except (TypeError, ValueError) as error:
+                except (TypeError, ValueError) as error:  # noqa: PERF203
                     texts.append(described(error))
     texts += tracer.lines
     return texts

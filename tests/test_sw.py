@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given
@@ -24,6 +24,9 @@ from aioscard.sw import (
     describe_sw,
     op21_ErrorChecker,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 _byte = st.integers(min_value=0, max_value=255)
 _CHECKERS: list[ErrorChecker] = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,6 +17,9 @@ from aioscard.testing import (
     VirtualCard,
 )
 from aioscard.testing._ports import reserve_ports
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 POWER_OFF, POWER_ON, RESET, GET_ATR = b"\x00", b"\x01", b"\x02", b"\x04"
 

@@ -9,8 +9,8 @@ started with ``--aioscard-backend vpcd``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import anyio
 import pytest
@@ -35,6 +35,9 @@ from aioscard.testing import (
     verify_apdu,
 )
 from aioscard.testing.plugin import CardFactory, wait_reader_state
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 OK = b"\x90\x00"
 VENDOR_NAME, IFD_SERIAL, CHANNEL_ID, MAXINPUT = 0x00010100, 0x00010103, 0x00020110, 0x0007A007

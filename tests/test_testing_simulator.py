@@ -15,9 +15,8 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -40,7 +39,11 @@ from aioscard.testing import (
 from aioscard.testing._netstat import bound_unix_paths, listening
 from aioscard.testing._ports import reserve_ports
 from aioscard.testing._sandbox import sweep_stale_directories
-from aioscard.testing.plugin import CardFactory
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from aioscard.testing.plugin import CardFactory
 
 OK = b"\x90\x00"
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import pytest
@@ -40,8 +39,12 @@ from aioscard.testing import (
     echo_apdu,
 )
 from aioscard.testing._demo_fs import DedicatedFile, ElementaryFile
-from aioscard.testing.plugin import CardFactory
 from aioscard.transport import channel_of
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from aioscard.testing.plugin import CardFactory
 
 pytestmark = pytest.mark.anyio
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from aioscard._worker import Worker, pool
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("REQUEST_ID", default="-")
 

@@ -7,15 +7,12 @@ reports them (:func:`aioscard._cli._errors.report`).
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import sys
-from collections.abc import Iterable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import anyio
-from anyio.abc import TaskStatus
 
 from ..apdu import coerce_apdu
 from ..atr import ATR
@@ -51,6 +48,12 @@ from ._output import (
     timestamp,
 )
 from ._readers import choose_reader, match_reader, reader_infos, with_details
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Iterable
+
+    from anyio.abc import TaskStatus
 
 __all__ = [
     "parse_apdu",

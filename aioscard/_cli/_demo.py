@@ -18,8 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import anyio
 
@@ -46,6 +45,9 @@ from ..testing import (
 from ._errors import EXIT_NO_SERVICE, EXIT_OK, CLIError
 from ._output import WaitingStatus, format_command, format_response
 from ._readers import reader_infos
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["LEGACY_PROGRAM", "run_demo"]
 

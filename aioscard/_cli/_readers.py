@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .._context import with_context
 from ..atr import ATR
@@ -20,11 +20,15 @@ from ..exceptions import (
 from ..native import PCSCAPI, ReaderState
 from ..native import constants as C
 from ..reader import Reader
-from ..readerinfo import ReaderInfo as ReaderDetails
 from ..request import CardRequest
 from ..util import to_hex
 from ._errors import EXIT_NO_READERS, EXIT_USAGE, CLIError
-from ._output import WaitingStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..readerinfo import ReaderInfo as ReaderDetails
+    from ._output import WaitingStatus
 
 __all__ = ["ReaderInfo", "choose_reader", "match_reader", "reader_infos", "with_details"]
 

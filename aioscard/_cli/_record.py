@@ -8,17 +8,20 @@ the command's own children.  Without a command it runs ``aioscard shell``.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import shlex
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ..record import RECORD_ENV, RECORD_REVEAL_ENV, RecordingError, read_session
 from ._errors import EXIT_USAGE, CLIError
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Iterator
 
 __all__ = ["run_record"]
 

@@ -7,12 +7,9 @@ an event loop in a helper thread (:func:`anyio.from_thread.start_blocking_portal
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Callable
-from types import ModuleType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
@@ -26,6 +23,11 @@ from ._commands import transport_options
 from ._errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CLIError, report
 from ._output import WaitingStatus, format_command, format_response
 from ._readers import choose_reader, reader_infos
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+    from types import ModuleType
 
 __all__ = ["HISTORY_ENV", "Shell", "run_shell"]
 

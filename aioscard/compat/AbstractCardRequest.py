@@ -7,14 +7,17 @@ A base for card-request classes of your own; the shim's working request is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aioscard.cardtype import AnyCardType, CardType
 
-from .CardService import CardService
 from .PassThruCardService import PassThruCardService
 from .System import readers
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .CardService import CardService
 
 __all__ = ["AbstractCardRequest"]
 

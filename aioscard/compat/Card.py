@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aioscard import card as _core
 from aioscard.util import ByteInput, toHexString
 
-from .CardConnectionDecorator import CardConnectionDecorator
 from .reader.Reader import Reader
+
+if TYPE_CHECKING:
+    from .CardConnectionDecorator import CardConnectionDecorator
 
 __all__ = ["Card"]
 

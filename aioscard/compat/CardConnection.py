@@ -16,8 +16,7 @@ takes new ones), so a disconnected connection holds nothing.
 from __future__ import annotations
 
 import weakref
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aioscard import connection as _core
 from aioscard import exceptions as exc
@@ -26,7 +25,11 @@ from aioscard.apdu import Response
 from aioscard.connection import ConnectionConstants
 from aioscard.native import constants as C
 from aioscard.observer import CardConnectionEvent
-from aioscard.util import ByteInput
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from aioscard.util import ByteInput
 
 __all__ = ["CardConnection"]
 

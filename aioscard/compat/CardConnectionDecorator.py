@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aioscard.connection import ConnectionConstants
-from aioscard.util import ByteInput
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from aioscard.util import ByteInput
 
 __all__ = ["CardConnectionDecorator"]
 

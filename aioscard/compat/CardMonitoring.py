@@ -11,14 +11,16 @@ it is back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aioscard.monitor import CardInserted, CardRemoved, MonitorEvent
 
 from ._monitoring import WatcherMonitor
 from .Card import Card
 from .Observer import Observer
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["CardMonitor", "CardMonitoringThread", "CardObserver"]
 

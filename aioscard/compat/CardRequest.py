@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aioscard import request as _core
-from aioscard.card import Card as _CoreCard
-from aioscard.cardtype import CardType
 from aioscard.exceptions import CardRequestTimeoutException
 from aioscard.monitor import (
     CardInserted,
@@ -30,11 +26,19 @@ from aioscard.monitor import (
 from aioscard.monitor._waiter import CardWaiter
 
 from .Card import Card
-from .CardService import CardService
 from .PassThruCardService import PassThruCardService
 from .pcsc.PCSCReader import PCSCReader
-from .reader.Reader import Reader
 from .System import readers as list_readers
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from types import TracebackType
+
+    from aioscard.card import Card as _CoreCard
+    from aioscard.cardtype import CardType
+
+    from .CardService import CardService
+    from .reader.Reader import Reader
 
 __all__ = ["CardRequest"]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types import TracebackType
 
 __all__ = ["CardService"]
 

@@ -10,8 +10,7 @@ observer stops watching at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aioscard.monitor import MonitorEvent, ReaderAdded, ReaderRemoved
 
@@ -20,6 +19,9 @@ from .Observer import Observer
 from .pcsc.PCSCReader import PCSCReader
 from .reader.Reader import Reader
 from .System import readers
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 __all__ = ["ReaderMonitor", "ReaderMonitoringThread", "ReaderObserver"]
 

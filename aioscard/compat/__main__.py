@@ -11,9 +11,12 @@ from __future__ import annotations
 import os
 import runpy
 import sys
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from . import install_as_smartcard
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["main"]
 

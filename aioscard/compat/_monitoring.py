@@ -14,11 +14,12 @@ import logging
 import threading
 from collections.abc import Sequence
 from queue import SimpleQueue
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aioscard.monitor import MonitorEvent, Origin, Subscription, subscribe
 
-from .Observer import Observer
+if TYPE_CHECKING:
+    from .Observer import Observer
 
 __all__ = ["WatcherMonitor"]
 

@@ -195,10 +195,11 @@ class EventStream(Generic[E]):
         accepted: list[tuple[MonitorEvent, bool]] = []
         error: BaseException | None = None
         for event in events:
+            # A try per item: each event's card-type check fails on its own.
             try:
                 if self._accepts(event):
                     accepted.append((event, silent))
-            except Exception as failure:  # the user's card type: hand it to the consumer
+            except Exception as failure:  # the user's card type: hand it to the consumer  # noqa: PERF203
                 error = error or failure
         probe = False
         with self._lock:
@@ -292,7 +293,7 @@ class EventStream(Generic[E]):
         with self._lock:
             try:
                 while (event := self._pop_locked()) is not None:
-                    events.append(cast(E, event))
+                    events.append(cast("E", event))
             except StopAsyncIteration:
                 pass
         return events
@@ -324,7 +325,7 @@ class EventStream(Generic[E]):
                     continue
             if self._read_uid and isinstance(event, CardInserted) and event.uid is None:
                 event = await self._with_uid(event)
-            return cast(E, event)
+            return cast("E", event)
 
     async def _with_uid(self, event: CardInserted) -> CardInserted:
         from ..contactless import read_uid_or_none

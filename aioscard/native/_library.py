@@ -38,9 +38,10 @@ def open_library(ffi: cffi.FFI, abi: PlatformABI) -> Any:
     candidates = (override,) if override else abi.library_candidates
     failures: list[str] = []
     for name in candidates:
+        # A try per item: each candidate library may fail to load; the next is tried.
         try:
             return ffi.dlopen(name)
-        except OSError as error:
+        except OSError as error:  # noqa: PERF203
             failures.append(f"{name}: {error}")
     hint = f"set {LIBRARY_ENV} to its path" if override else _INSTALL_HINT.get(abi.name, "")
     raise PCSCLibraryNotFoundException(

@@ -158,7 +158,7 @@ class ISO7816_4_SW1ErrorChecker(ErrorChecker):
             0x64: ExecutionErrorException,
             0x65: ExecutionErrorException,
             0x66: SecurityRelatedException,
-            **{sw1: CheckingErrorException for sw1 in range(0x67, 0x70)},
+            **dict.fromkeys(range(103, 112), CheckingErrorException),
         }
     )
 
@@ -327,9 +327,10 @@ class ErrorCheckingChain:
         ``ValueError`` when this link was removed from its chain.
         """
         for link in self.chain[self._position() :]:
+            # A try per item: each link of the chain raises on its own.
             try:
                 link.strategy(data, sw1, sw2)
-            except Exception as exc:
+            except Exception as exc:  # noqa: PERF203
                 if type(exc) in link.excludes:
                     return
                 raise

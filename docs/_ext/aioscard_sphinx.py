@@ -31,17 +31,13 @@ import pkgutil
 import posixpath
 import re
 import sys
-import types
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx import addnodes
-from sphinx.application import Sphinx
-from sphinx.environment import BuildEnvironment
 from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
@@ -49,6 +45,13 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.inspect import signature as sphinx_signature
 from sphinx.util.inspect import stringify_signature
 from sphinx.util.nodes import make_refnode, nested_parse_with_titles
+
+if TYPE_CHECKING:
+    import types
+    from collections.abc import Iterator
+
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
 
 logger = logging.getLogger(__name__)
 

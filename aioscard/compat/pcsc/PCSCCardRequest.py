@@ -7,17 +7,20 @@ pyscard's lower-level shape and attributes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from types import TracebackType
-from typing import Any
-
-from aioscard.cardtype import CardType
+from typing import TYPE_CHECKING, Any
 
 from ..AbstractCardRequest import AbstractCardRequest
-from ..Card import Card
 from ..CardRequest import CardRequest
-from ..CardService import CardService
 from ..scard.scard import INFINITE
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from types import TracebackType
+
+    from aioscard.cardtype import CardType
+
+    from ..Card import Card
+    from ..CardService import CardService
 
 __all__ = ["PCSCCardRequest"]
 

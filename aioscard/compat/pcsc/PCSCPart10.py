@@ -15,13 +15,15 @@ as it is (pyscard empties the list it is given).  The typed async API is in
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aioscard import part10 as _part10
-from aioscard.util import ByteInput
 
 from ..scard import *  # noqa: F403  (pyscard's module does the same)
 from ..scard import __all__ as _scard_all
+
+if TYPE_CHECKING:
+    from aioscard.util import ByteInput
 
 __all__ = [
     "CM_IOCTL_GET_FEATURE_REQUEST",

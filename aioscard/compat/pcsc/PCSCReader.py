@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aioscard._blocking import with_context
 from aioscard.exceptions import ServiceUnavailableException
-from aioscard.native import PCSCAPI
 
 from .._errors import service_error
 from ..reader.Reader import Reader
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from aioscard.native import PCSCAPI
 
 __all__ = ["PCSCReader"]
 

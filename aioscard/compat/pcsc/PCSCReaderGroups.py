@@ -9,8 +9,7 @@ pyscard).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aioscard.exceptions import ServiceUnavailableException
 
@@ -18,6 +17,9 @@ from .._errors import service_error
 from ..reader.ReaderGroups import innerreadergroups, readergroups
 from ..scard import scard as _scard
 from .PCSCExceptions import EstablishContextException, ListReadersException
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = ["PCSCReaderGroups", "pcscinnerreadergroups"]
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aioscard._blocking import with_context
-from aioscard.native import PCSCAPI
 
 from ..CardConnection import CardConnection
 from ..CardConnectionDecorator import CardConnectionDecorator
+
+if TYPE_CHECKING:
+    from aioscard.native import PCSCAPI
 
 __all__ = ["Reader"]
 

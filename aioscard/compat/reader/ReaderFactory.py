@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..pcsc.PCSCReader import PCSCReader
-from .Reader import Reader
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from .Reader import Reader
 
 __all__ = ["ReaderFactory"]
 

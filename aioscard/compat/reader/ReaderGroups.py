@@ -8,12 +8,14 @@ creates the group, removing one deletes it; the PC/SC flavour
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aioscard.exceptions import SmartcardException
 
 from ..ulist import ulist
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = ["BadReaderGroupException", "innerreadergroups", "readergroups"]
 

@@ -17,14 +17,16 @@ response too short to hold a status word raises
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aioscard import exceptions as _exc
 from aioscard._bytes import ByteInput, as_bytes
 from aioscard.native import PCSCAPI, ReaderState, ReturnCode, current_platform, get_pcsc
 from aioscard.native import constants as _C
 from aioscard.native._errors import normalize as _normalize
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 __all__ = [
     "ERROR_ALREADY_EXISTS",

@@ -7,13 +7,14 @@ value (an int outside 0..255, say), these raise ``ValueError``/``TypeError``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aioscard import util as _util
 from aioscard.util import COMMA as COMMA
 from aioscard.util import HEX as HEX
 from aioscard.util import PACK as PACK
 from aioscard.util import UPPERCASE as UPPERCASE
 from aioscard.util import BinStringToHexList as BinStringToHexList
-from aioscard.util import ByteInput
 from aioscard.util import HexListToBinString as HexListToBinString
 from aioscard.util import bs2hl as bs2hl
 from aioscard.util import hl2bs as hl2bs
@@ -22,6 +23,9 @@ from aioscard.util import toASCIIBytes as toASCIIBytes
 from aioscard.util import toASCIIString as toASCIIString
 from aioscard.util import toBytes as toBytes
 from aioscard.util import toGSM3_38Bytes as toGSM3_38Bytes
+
+if TYPE_CHECKING:
+    from aioscard.util import ByteInput
 
 # The core's names less those pyscard never had (toHexString is this module's own).
 _AIOSCARD_ONLY = {"ByteInput", "from_hex", "to_hex"}
