@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING, TypeVar
 
@@ -25,7 +26,14 @@ from aioscard import (
     PassThruCardService,
     Reader,
 )
-from aioscard.monitor import CardInserted, ServiceLost, ServiceRestored, card_events, get_watcher
+from aioscard.monitor import (
+    CardInserted,
+    ServiceLost,
+    ServiceRestored,
+    card_events,
+    get_watcher,
+    subscribe,
+)
 from aioscard.testing import ATR_T0, DEMO_ATR, MASKABLE_ATR, Simulator
 
 from ._support import (
@@ -49,11 +57,19 @@ def names(pcsc_simulator: Simulator) -> list[str]:
 
 
 async def subscribers_reach(count: int) -> None:
-    """Wait until the waits just started have subscribed to the watcher: a task
-    blocked in ``waitforcard`` has subscribed before it blocks."""
+    """Wait until the waits just started have subscribed to the watcher (a task
+    blocked in ``waitforcard`` has subscribed before it blocks) and the watcher
+    knows the readers' state: a card inserted before its first look would count
+    as already there, and the simulator's driver reports an insertion at once."""
     with anyio.fail_after(3):
         await anyio.wait_all_tasks_blocked()
     assert get_watcher().subscriber_count == count
+    synced = threading.Event()
+    subscription = subscribe(lambda origin, events: synced.set())
+    try:
+        assert await anyio.to_thread.run_sync(synced.wait, 3)
+    finally:
+        subscription.close()
 
 
 # -- waitforcard ----------------------------------------------------------------------------------

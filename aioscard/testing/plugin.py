@@ -166,6 +166,50 @@ def wait_reader_state(
                 continue
     finally:
         api.release_context(context)
+    _await_watcher(name, present, deadline)
+
+
+def _await_watcher(name: str, present: bool, deadline: float) -> None:
+    """If this process's aioscard watcher serves subscribers (a test's event stream or
+    ``CardRequest``), wait until it has seen ``name`` become ``present`` too.
+
+    The simulator's driver reports changes within a millisecond, so a test that
+    inserts and removes a card back to back could otherwise change the reader again
+    before the watcher has looked; what a card that came and went between two of
+    its waits leaves is documented as not reported.  Gives up silently at
+    ``deadline``: the caller's own assertions then say what went wrong.
+    """
+    import sys
+    import threading
+    import time
+
+    watcher_module = sys.modules.get("aioscard.monitor._watcher")
+    if watcher_module is None or watcher_module.get_watcher().subscriber_count == 0:
+        return
+    from ..monitor import CardInserted, CardRemoved, MonitorEvent, Origin, subscribe
+
+    reached = threading.Event()
+    seen: list[bool] = []
+
+    def note(origin: Origin, events: Sequence[MonitorEvent]) -> None:
+        if origin is not Origin.CHANGE:
+            # A snapshot lists the cards present, so a reader missing from it is empty.
+            seen.append(
+                any(isinstance(e, CardInserted) and str(e.card.reader) == name for e in events)
+            )
+        seen.extend(
+            isinstance(event, CardInserted)
+            for event in events
+            if isinstance(event, (CardInserted, CardRemoved)) and str(event.card.reader) == name
+        )
+        if seen and seen[-1] == present:
+            reached.set()
+
+    subscription = subscribe(note)
+    try:
+        reached.wait(max(0.0, deadline - time.monotonic()))
+    finally:
+        subscription.close()
 
 
 def _ensure_running(simulator: Simulator) -> None:
