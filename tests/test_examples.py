@@ -35,7 +35,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_ATR_HEX = " ".join(f"{b:02X}" for b in DEMO_ATR)
 
 
-def run_example(*args: str, module: str | None = None) -> str:
+def run_example(*args: str, module: str | None = None, timeout: float = 60) -> str:
     """Run an example to completion; return its output (stdout and stderr)."""
     command = [sys.executable, *(["-m", module] if module else []), *args]
     done = subprocess.run(
@@ -45,7 +45,7 @@ def run_example(*args: str, module: str | None = None) -> str:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        timeout=60,
+        timeout=timeout,
         cwd=EXAMPLES.parent,
     )
     assert done.returncode == 0, done.stdout
@@ -269,6 +269,7 @@ def test_replay_session_tests_pass_under_the_pytest_plugin() -> None:
         "--aioscard-readers",
         "2",
         module="pytest",
+        timeout=110,  # a hang guard: a whole pytest session with its own simulator
     )
     assert re.search(r"^2 passed", out, re.M), out
 
