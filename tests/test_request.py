@@ -111,9 +111,13 @@ async def test_newcardonly_waits_for_a_card_inserted_after_the_call(
     async def wait() -> None:
         found.append(await request.waitforcard())
 
-    async with anyio.create_task_group() as tasks:
+    # An open stream keeps the watcher's first look before the wait begins: the wait is
+    # handed that state at once, and the card below is new to it however loaded the machine.
+    async with card_events() as watching, anyio.create_task_group() as tasks:
+        with anyio.fail_after(3):
+            await watching.__anext__()
         tasks.start_soon(wait)
-        await subscribers_reach(1)
+        await subscribers_reach(2)
         await off_loop(card_factory, ATR_T0, reader=2)
     assert [service.connection.reader for service in found] == [names[2]]
 
