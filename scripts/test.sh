@@ -34,13 +34,18 @@ find_python() {
     return 1
 }
 
+# The other Pythons' lane is opt-in (AIOSCARD_TEST_OTHER_PYTHONS=1): with it, the whole
+# command took more than 15 minutes on 2 cores, and signals that the Ctrl-C tests send
+# reached the background lane.  Until both are mended it stays off by default.
 others=()
-for version in 3.10 3.11 3.12 3.13; do
-    if [ "$version" != "$main" ] && python=$(find_python "$version"); then
-        PYTHON=$python bash scripts/bootstrap.sh
-        others+=("$version")
-    fi
-done
+if [ "${AIOSCARD_TEST_OTHER_PYTHONS:-0}" = 1 ]; then
+    for version in 3.10 3.11 3.12 3.13; do
+        if [ "$version" != "$main" ] && python=$(find_python "$version"); then
+            PYTHON=$python bash scripts/bootstrap.sh
+            others+=("$version")
+        fi
+    done
+fi
 
 logs=$(mktemp -d)
 lane=""
@@ -63,7 +68,7 @@ if ((${#others[@]})); then
     ) &
     lane=$!
 else
-    echo "== pytest on other Pythons: skipped (no CPython 3.10-3.13 but $main is installed)" >&2
+    echo "== pytest on other Pythons: skipped (AIOSCARD_TEST_OTHER_PYTHONS=1 runs them, where CPython 3.10-3.13 are installed)" >&2
 fi
 
 status=0

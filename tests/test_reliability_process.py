@@ -269,6 +269,9 @@ from aioscard.testing import delay_apdu
 
 async def main():
     card_reader, empty_reader = sys.argv[1:3]
+    # -X dev turns asyncio's debug mode on, for its warnings about tasks and resources;
+    # its report of a slow callback is a timing, which a loaded machine produces at will.
+    asyncio.get_running_loop().slow_callback_duration = 3600
     ready = asyncio.Event()
 
     async def events():
