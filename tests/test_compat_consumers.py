@@ -123,7 +123,8 @@ def test_smartcard_identifier_reads_each_new_card(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=dict(os.environ),
+        # It prints without flushing: unbuffered, as on a terminal, or its lines wait for exit.
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     lines: queue.SimpleQueue[str] = queue.SimpleQueue()
 
