@@ -42,6 +42,8 @@ from _probes import cpu_seconds, kernel_usage, os_threads, rss_kib, socket_fds
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    import aioscard
+
 #: A 4-byte ECHO for the demo card: 80 EE 00 00 04 01 02 03 04 00 -> 01 02 03 04 90 00.
 ECHO = bytes([0x80, 0xEE, 0x00, 0x00, 0x04, 0x01, 0x02, 0x03, 0x04, 0x00])
 WARMUP = 0.2
@@ -97,20 +99,16 @@ def _backend(name: str) -> tuple[str, dict[str, Any]]:
     return name, {}
 
 
-def transmit_async(seconds: float, readers: list[str], loop: str) -> None:
+def _run_pumps(
+    readers: list[str],
+    pump: Callable[[int, Any], Awaitable[None]],
+    window: Window,
+    seconds: float,
+    loop: str,
+) -> None:
+    """Connect to every reader, run ``pump(index, connection)`` for each in one task group
+    through the warm-up and the measured window, then release the connections."""
     import aioscard
-
-    window = Window()
-    counts = [0] * len(readers)
-
-    async def pump(index: int, connection: aioscard.CardConnection) -> None:
-        transmit = connection.transmit
-        n = 0
-        while not window.stop:
-            await transmit(ECHO)
-            if window.measuring:
-                n += 1
-        counts[index] = n
 
     async def main() -> None:
         connections = [aioscard.CardConnection(name) for name in readers]
@@ -130,6 +128,22 @@ def transmit_async(seconds: float, readers: list[str], loop: str) -> None:
 
     backend, options = _backend(loop)
     anyio.run(main, backend=backend, backend_options=options)
+
+
+def transmit_async(seconds: float, readers: list[str], loop: str) -> None:
+    window = Window()
+    counts = [0] * len(readers)
+
+    async def pump(index: int, connection: aioscard.CardConnection) -> None:
+        transmit = connection.transmit
+        n = 0
+        while not window.stop:
+            await transmit(ECHO)
+            if window.measuring:
+                n += 1
+        counts[index] = n
+
+    _run_pumps(readers, pump, window, seconds, loop)
     emit(window.result(sum(counts), threads=threading.active_count()))
 
 
@@ -142,8 +156,6 @@ def _echo_dialogue(blocking: Any, count: int) -> None:
 def transmit_grouped(seconds: float, size: int, readers: list[str], loop: str, kind: str) -> None:
     """Per reader, a task that repeats a ``run_sync`` dialogue (``kind`` "dialogue") or a
     ``transmit_many`` batch ("batch") of ``size`` ECHOs; counts APDUs."""
-    import aioscard
-
     window = Window()
     counts = [0] * len(readers)
     batch = [ECHO] * size
@@ -160,24 +172,7 @@ def transmit_grouped(seconds: float, size: int, readers: list[str], loop: str, k
                 n += size
         counts[index] = n
 
-    async def main() -> None:
-        connections = [aioscard.CardConnection(name) for name in readers]
-        for connection in connections:
-            await connection.connect()
-        try:
-            async with anyio.create_task_group() as tg:
-                for index, connection in enumerate(connections):
-                    tg.start_soon(pump, index, connection)
-                await anyio.sleep(WARMUP)
-                window.begin()
-                await anyio.sleep(seconds)
-                window.end()
-        finally:
-            for connection in connections:
-                await connection.release()
-
-    backend, options = _backend(loop)
-    anyio.run(main, backend=backend, backend_options=options)
+    _run_pumps(readers, pump, window, seconds, loop)
     emit(window.result(sum(counts)))
 
 
