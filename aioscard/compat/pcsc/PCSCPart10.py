@@ -71,26 +71,27 @@ __all__ = [
 
 CM_IOCTL_GET_FEATURE_REQUEST = _part10.CM_IOCTL_GET_FEATURE_REQUEST
 
-# The tags pyscard knows (PC/SC Part 10 v2.02.07); plain ints, as pyscard has them.
-FEATURE_VERIFY_PIN_START = 0x01
-FEATURE_VERIFY_PIN_FINISH = 0x02
-FEATURE_MODIFY_PIN_START = 0x03
-FEATURE_MODIFY_PIN_FINISH = 0x04
-FEATURE_GET_KEY_PRESSED = 0x05
-FEATURE_VERIFY_PIN_DIRECT = 0x06
-FEATURE_MODIFY_PIN_DIRECT = 0x07
-FEATURE_MCT_READER_DIRECT = 0x08
-FEATURE_MCT_UNIVERSAL = 0x09
-FEATURE_IFD_PIN_PROPERTIES = 0x0A
-FEATURE_ABORT = 0x0B
-FEATURE_SET_SPE_MESSAGE = 0x0C
-FEATURE_VERIFY_PIN_DIRECT_APP_ID = 0x0D
-FEATURE_MODIFY_PIN_DIRECT_APP_ID = 0x0E
-FEATURE_WRITE_DISPLAY = 0x0F
-FEATURE_GET_KEY = 0x10
-FEATURE_IFD_DISPLAY_PROPERTIES = 0x11
-FEATURE_GET_TLV_PROPERTIES = 0x12
-FEATURE_CCID_ESC_COMMAND = 0x13
+# The tags pyscard knows (PC/SC Part 10 v2.02.07), from aioscard.part10's enums; plain
+# ints, as pyscard has them.
+FEATURE_VERIFY_PIN_START = int(_part10.Feature.VERIFY_PIN_START)
+FEATURE_VERIFY_PIN_FINISH = int(_part10.Feature.VERIFY_PIN_FINISH)
+FEATURE_MODIFY_PIN_START = int(_part10.Feature.MODIFY_PIN_START)
+FEATURE_MODIFY_PIN_FINISH = int(_part10.Feature.MODIFY_PIN_FINISH)
+FEATURE_GET_KEY_PRESSED = int(_part10.Feature.GET_KEY_PRESSED)
+FEATURE_VERIFY_PIN_DIRECT = int(_part10.Feature.VERIFY_PIN_DIRECT)
+FEATURE_MODIFY_PIN_DIRECT = int(_part10.Feature.MODIFY_PIN_DIRECT)
+FEATURE_MCT_READER_DIRECT = int(_part10.Feature.MCT_READER_DIRECT)
+FEATURE_MCT_UNIVERSAL = int(_part10.Feature.MCT_UNIVERSAL)
+FEATURE_IFD_PIN_PROPERTIES = int(_part10.Feature.IFD_PIN_PROPERTIES)
+FEATURE_ABORT = int(_part10.Feature.ABORT)
+FEATURE_SET_SPE_MESSAGE = int(_part10.Feature.SET_SPE_MESSAGE)
+FEATURE_VERIFY_PIN_DIRECT_APP_ID = int(_part10.Feature.VERIFY_PIN_DIRECT_APP_ID)
+FEATURE_MODIFY_PIN_DIRECT_APP_ID = int(_part10.Feature.MODIFY_PIN_DIRECT_APP_ID)
+FEATURE_WRITE_DISPLAY = int(_part10.Feature.WRITE_DISPLAY)
+FEATURE_GET_KEY = int(_part10.Feature.GET_KEY)
+FEATURE_IFD_DISPLAY_PROPERTIES = int(_part10.Feature.IFD_DISPLAY_PROPERTIES)
+FEATURE_GET_TLV_PROPERTIES = int(_part10.Feature.GET_TLV_PROPERTIES)
+FEATURE_CCID_ESC_COMMAND = int(_part10.Feature.CCID_ESC_COMMAND)
 
 #: Feature name -> tag, and tag -> name.
 Features: dict[Any, Any] = {
@@ -99,18 +100,18 @@ Features: dict[Any, Any] = {
     if name.startswith("FEATURE_") and isinstance(value, int)
 }
 
-PCSCv2_PART10_PROPERTY_wLcdLayout = 1
-PCSCv2_PART10_PROPERTY_bEntryValidationCondition = 2
-PCSCv2_PART10_PROPERTY_bTimeOut2 = 3
-PCSCv2_PART10_PROPERTY_wLcdMaxCharacters = 4
-PCSCv2_PART10_PROPERTY_wLcdMaxLines = 5
-PCSCv2_PART10_PROPERTY_bMinPINSize = 6
-PCSCv2_PART10_PROPERTY_bMaxPINSize = 7
-PCSCv2_PART10_PROPERTY_sFirmwareID = 8
-PCSCv2_PART10_PROPERTY_bPPDUSupport = 9
-PCSCv2_PART10_PROPERTY_dwMaxAPDUDataSize = 10
-PCSCv2_PART10_PROPERTY_wIdVendor = 11
-PCSCv2_PART10_PROPERTY_wIdProduct = 12
+PCSCv2_PART10_PROPERTY_wLcdLayout = int(_part10.Property.wLcdLayout)
+PCSCv2_PART10_PROPERTY_bEntryValidationCondition = int(_part10.Property.bEntryValidationCondition)
+PCSCv2_PART10_PROPERTY_bTimeOut2 = int(_part10.Property.bTimeOut2)
+PCSCv2_PART10_PROPERTY_wLcdMaxCharacters = int(_part10.Property.wLcdMaxCharacters)
+PCSCv2_PART10_PROPERTY_wLcdMaxLines = int(_part10.Property.wLcdMaxLines)
+PCSCv2_PART10_PROPERTY_bMinPINSize = int(_part10.Property.bMinPINSize)
+PCSCv2_PART10_PROPERTY_bMaxPINSize = int(_part10.Property.bMaxPINSize)
+PCSCv2_PART10_PROPERTY_sFirmwareID = int(_part10.Property.sFirmwareID)
+PCSCv2_PART10_PROPERTY_bPPDUSupport = int(_part10.Property.bPPDUSupport)
+PCSCv2_PART10_PROPERTY_dwMaxAPDUDataSize = int(_part10.Property.dwMaxAPDUDataSize)
+PCSCv2_PART10_PROPERTY_wIdVendor = int(_part10.Property.wIdVendor)
+PCSCv2_PART10_PROPERTY_wIdProduct = int(_part10.Property.wIdProduct)
 
 #: Property name -> tag, and tag -> name.
 Properties: dict[Any, Any] = {
