@@ -85,7 +85,14 @@ bash scripts/docs.sh -E || status=1
 echo "== pytest on Python $main" >&2
 # The long fault-injection and load variants (marker "slow", deselected by a plain
 # pytest run) are part of the whole check.
-.venv/bin/python -m pytest -m "slow or not slow" -n "$workers" --dist worksteal "$@" || status=1
+# The tests marked "alone" first, serially: without mount namespaces (chroots, containers)
+# every private pcscd shares /run/pcscd, so they must not run beside other simulators.
+# Exit 5 (nothing selected, e.g. by a -k of the caller's) is fine here.
+code=0
+.venv/bin/python -m pytest -m alone -p no:cacheprovider "$@" || code=$?
+[ "$code" = 0 ] || [ "$code" = 5 ] || status=1
+.venv/bin/python -m pytest -m "(slow or not slow) and not alone" -n "$workers" --dist worksteal \
+    "$@" || status=1
 
 if [ -n "$lane" ]; then
     wait "$lane" || true

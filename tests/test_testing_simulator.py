@@ -527,6 +527,10 @@ def _pid_file_state(path: Path) -> tuple[bytes, int] | None:
     return path.read_bytes(), path.stat().st_mode & 0o7777
 
 
+# Without namespaces every private pcscd shares /run/pcscd, and pcscd removes the pid file
+# when it exits whatever it holds: another worker's simulator would disturb the file these
+# tests plant and check.  The test command runs them alone, before the parallel suite.
+@pytest.mark.alone
 @pytest.mark.parametrize("system_pid_file", [True, False], ids=["pid-file", "no-pid-file"])
 def test_without_namespaces_the_system_pid_file_stays_and_the_warning_is_logged(
     no_namespaces: None, caplog: pytest.LogCaptureFixture, system_pid_file: bool
@@ -570,6 +574,7 @@ def test_without_namespaces_the_system_pid_file_stays_and_the_warning_is_logged(
             run.rmdir()
 
 
+@pytest.mark.alone
 def test_without_namespaces_nothing_is_written_to_stderr(no_namespaces: None) -> None:
     # The warning is a logging record; an application that configures no logging sees nothing.
     code = (
