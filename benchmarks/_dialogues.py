@@ -140,6 +140,121 @@ def floor_clients(settings: Settings) -> list[Client]:
     ]
 
 
+def native_clients(settings: Settings, skip: str | None) -> list[Client]:
+    """Issue 12 part 3's trial compiled hand-off (``_handoff.py``): per loop, the awaited
+    transmit on it and its own floor (job held HOLD_US); then four readers from one asyncio
+    loop, on aioscard's hand-off and on the trial's."""
+    s = str(settings.seconds)
+    aio = str(HERE / "clients.py")
+    note = skip or ("skipped (--smoke)" if settings.smoke else "")
+
+    def argv(loop: str, *mode: str) -> Callable[[Bench], list[str]] | None:
+        if note:
+            return None
+        return lambda b: ["env", f"BENCH_LOOP={loop}", PY, aio, *mode]
+
+    def four(loop: str, mode: str) -> Callable[[Bench], list[str]] | None:
+        if note:
+            return None
+        return lambda b: ["env", f"BENCH_LOOP={loop}", PY, aio, mode, s, *b.readers[:4]]
+
+    def one(loop: str) -> Callable[[Bench], list[str]] | None:
+        if note:
+            return None
+        return lambda b: ["env", f"BENCH_LOOP={loop}", PY, aio, "transmit-native", s, b.readers[0]]
+
+    clients = []
+    for loop in LOOPS:
+        clients.append(
+            Client(
+                f"trial compiled hand-off `await transmit` ({loop})",
+                one(loop),
+                note,
+            )
+        )
+        clients.append(
+            Client(
+                f"trial compiled hand-off, job held {HOLD_US} us ({loop})",
+                argv(loop, "floor-native", s, str(HOLD_US)),
+                note,
+            )
+        )
+    clients.append(Client(FOUR_PURE, four("asyncio", "transmit-async"), note))
+    clients.append(Client(FOUR_NATIVE, four("asyncio", "transmit-native"), note))
+    clients.append(Client(FOUR_HYBRID, four("asyncio", "transmit-hybrid"), note))
+    return clients
+
+
+FOUR_PURE = "4 readers, one asyncio loop, `await transmit`: aioscard's hand-off"
+FOUR_NATIVE = "4 readers, one asyncio loop, `await transmit`: the trial compiled hand-off"
+FOUR_HYBRID = (
+    "4 readers, one asyncio loop, `await transmit`: the trial's hybrid (aioscard's worker "
+    "runs the job, the eventfd wakes the loop)"
+)
+
+
+def native_table(per_await: Sequence[Client], native: Sequence[Client]) -> str:
+    """The trial against aioscard's hand-off: the loop thread's CPU per APDU, round by round."""
+    rows = []
+    for index, (loop, client) in enumerate(zip(LOOPS, per_await, strict=True)):
+        trial, trial_floor = native[2 * index], native[2 * index + 1]
+        rows.append(
+            [
+                loop,
+                spread([x.loop_us for x in client.samples], 1),
+                spread([x.loop_us for x in trial.samples], 1),
+                spread(loop_ratios(trial, client), 2),
+                spread([x.rate for x in client.samples]),
+                spread([x.rate for x in trial.samples]),
+                spread([x.loop_us for x in trial_floor.samples], 1),
+                spread(loop_ratios(trial, trial_floor), 2),
+            ]
+        )
+    header = [
+        "event loop",
+        "aioscard `await transmit`: loop CPU/APDU (us)",
+        "trial compiled hand-off: loop CPU/APDU (us)",
+        "trial / aioscard (keep if <= 0.70)",
+        "aioscard APDUs/s",
+        "trial APDUs/s",
+        f"trial's own floor, job held {HOLD_US} us (us)",
+        "trial / its floor",
+    ]
+    body = table(header, rows)
+    pure, trial, hybrid = native[-3:]
+    four = [
+        [
+            c.name,
+            spread([x.rate for x in c.samples]),
+            spread([x.loop_us for x in c.samples], 1),
+            spread([x.cpu_us for x in c.samples]),
+        ]
+        for c in (pure, trial, hybrid)
+    ]
+    for name, client in (("trial / aioscard", trial), ("hybrid / aioscard", hybrid)):
+        four.append(
+            [name, spread(ratios(client, pure), 2), spread(loop_ratios(client, pure), 2), "-"]
+        )
+    return (
+        body
+        + "\n\n"
+        + table(["client", "APDUs/s", "loop CPU/APDU (us)", "client CPU/APDU (us)"], four)
+    )
+
+
+def native_verdicts(per_await: Sequence[Client], native: Sequence[Client]) -> list[str]:
+    lines = []
+    for index, (loop, client) in enumerate(zip(LOOPS, per_await, strict=True)):
+        values = loop_ratios(native[2 * index], client)
+        label = f"(12) trial compiled hand-off cuts the {loop} loop's CPU per APDU >= 30 %"
+        if not values:
+            lines.append(f"{label}: n/a")
+            continue
+        verdict = "yes" if statistics.median(values) <= 0.70 else "no"
+        lines.append(f"{label}: {verdict} ({spread(values, 2)} of aioscard's, over the rounds)")
+    return lines
+
+
 def loop_ratios(client: Client, floor: Client) -> list[float]:
     pairs = zip(client.samples, floor.samples, strict=False)
     return [mine.loop_us / theirs.loop_us for mine, theirs in pairs if theirs.loop_us]

@@ -16,6 +16,11 @@ Modes:
     floor SECONDS [HOLD_US]            the bare loop <-> thread ping-pong of BENCH_LOOP, the
                                        thread holding each job HOLD_US (0): the loop thread's
                                        CPU per round trip, no PC/SC, no aioscard
+    transmit-native SECONDS READER...  as transmit-async (BENCH_LOOP), SCardTransmit on the
+                                       trial compiled hand-off (_handoff.py)
+    transmit-hybrid SECONDS READER...  the same with the job on aioscard's worker
+    floor-native SECONDS HOLD_US       the trial compiled hand-off's own floor: its native
+                                       thread holds each job HOLD_US and calls nothing
     breakdown SECONDS READER KIND      one round trip's parts (KIND: asyncio, uvloop, trio, sync)
     pingpong SECONDS                   the hand-off alone: no PC/SC call at all
     events READER COUNT                print "in T" / "out T" per card event (T monotonic)
@@ -145,6 +150,51 @@ def transmit_async(seconds: float, readers: list[str], loop: str) -> None:
 
     _run_pumps(readers, pump, window, seconds, loop)
     emit(window.result(sum(counts), threads=threading.active_count()))
+
+
+def transmit_native(seconds: float, readers: list[str], loop: str, hybrid: bool = False) -> None:
+    """transmit_async through the trial compiled hand-off (one lane per connection, or
+    ``hybrid``: the connection's own worker runs the job, the hub wakes the loop)."""
+    from _handoff import native_transmit
+
+    window = Window()
+    counts = [0] * len(readers)
+
+    async def pump(index: int, connection: aioscard.CardConnection) -> None:
+        transmit, close = await native_transmit(connection, loop, hybrid=hybrid)
+        response = await transmit(ECHO)
+        assert bytes(response.data) == ECHO[5:9], response
+        assert response.sw == 0x9000, response
+        n = 0
+        while not window.stop:
+            await transmit(ECHO)
+            if window.measuring:
+                n += 1
+        counts[index] = n
+        close()
+
+    _run_pumps(readers, pump, window, seconds, loop)
+    emit(window.result(sum(counts), threads=threading.active_count()))
+
+
+def floor_native(seconds: float, loop: str, hold_us: int) -> None:
+    """The trial compiled hand-off with nothing on its thread but a ``hold_us`` pause."""
+    from _handoff import native_transmit
+
+    async def main() -> tuple[int, float, float]:
+        transmit, close = await native_transmit(None, loop, hold_us)
+
+        async def step() -> None:
+            await transmit(ECHO)
+
+        try:
+            return await _timed_thread_loop(seconds, step)
+        finally:
+            close()
+
+    backend, options = _backend(loop)
+    n, wall, cpu = anyio.run(main, backend=backend, backend_options=options)
+    emit({"count": n, "seconds": wall, "cpu": cpu, "loop_cpu": cpu})
 
 
 def _echo_dialogue(blocking: Any, count: int) -> None:
@@ -628,6 +678,11 @@ def main(argv: list[str]) -> int:
     elif mode == "floor":
         hold = float(args[1]) / 1e6 if len(args) > 1 else 0.0
         floor(float(args[0]), os.environ.get("BENCH_LOOP", "asyncio"), hold)
+    elif mode in ("transmit-native", "transmit-hybrid"):
+        loop = os.environ.get("BENCH_LOOP", "asyncio")
+        transmit_native(float(args[0]), args[1:], loop, mode == "transmit-hybrid")
+    elif mode == "floor-native":
+        floor_native(float(args[0]), os.environ.get("BENCH_LOOP", "asyncio"), int(args[1]))
     elif mode == "events":
         events(args[0], int(args[1]))
     elif mode == "raw-watch":

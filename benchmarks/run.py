@@ -28,7 +28,11 @@ from _dialogues import (
     floor_verdicts,
     grouped_clients,
     grouped_table,
+    native_clients,
+    native_table,
+    native_verdicts,
 )
+from _handoff import build as build_handoff
 from _harness import Client, run_client, simulator
 from _imports import import_time, install_times
 from _report import floor_line, ratio_verdict, ratios, spread, table, target, write_results
@@ -54,6 +58,9 @@ def main(argv: Sequence[str]) -> int:
     c_skip = build_c(settings)
     if c_skip:
         log(f"C reference: {c_skip}")
+    handoff_skip = build_handoff() if 8 in settings.sections and not settings.smoke else None
+    if handoff_skip:
+        log(f"trial compiled hand-off: {handoff_skip}")
     pyscard_skip, pyscard_build = build_pyscard(settings)
     if pyscard_skip:
         log(f"pyscard: {pyscard_skip}")
@@ -73,6 +80,7 @@ def main(argv: Sequence[str]) -> int:
             count: grouped_clients(settings, count, c_skip, pyscard_skip) for count in (1, 4, 16)
         }
         floors = floor_clients(settings)
+        native = native_clients(settings, handoff_skip)
         groups: list[list[Client]] = []
         if {1, 8} & settings.sections:
             groups.append(one)
@@ -81,7 +89,7 @@ def main(argv: Sequence[str]) -> int:
         if 7 in settings.sections:
             groups += [grouped[1], grouped[4]]
         if 8 in settings.sections:
-            groups.append(floors)
+            groups += [floors, native]
         if groups:
             run_rounds(bench, settings, groups)
             if 1 in settings.sections:
@@ -195,6 +203,11 @@ def main(argv: Sequence[str]) -> int:
             floor_table(per_await, floors),
         )
         verdicts += floor_verdicts(per_await, floors)
+        add(
+            "8b. Issue 12 part 3: the trial compiled hand-off against aioscard's",
+            native_table(per_await, native),
+        )
+        verdicts += native_verdicts(per_await, native)
     if 6 in settings.sections:
         rows = []
         repeats = settings.import_repeats
