@@ -201,12 +201,12 @@ def native_table(per_await: Sequence[Client], native: Sequence[Client]) -> str:
         rows.append(
             [
                 loop,
-                spread([x.loop_us for x in client.samples], 1),
-                spread([x.loop_us for x in trial.samples], 1),
+                loop_cpu(client),
+                loop_cpu(trial),
                 spread(loop_ratios(trial, client), 2),
                 spread([x.rate for x in client.samples]),
                 spread([x.rate for x in trial.samples]),
-                spread([x.loop_us for x in trial_floor.samples], 1),
+                loop_cpu(trial_floor),
                 spread(loop_ratios(trial, trial_floor), 2),
             ]
         )
@@ -226,7 +226,7 @@ def native_table(per_await: Sequence[Client], native: Sequence[Client]) -> str:
         [
             c.name,
             spread([x.rate for x in c.samples]),
-            spread([x.loop_us for x in c.samples], 1),
+            loop_cpu(c),
             spread([x.cpu_us for x in c.samples]),
         ]
         for c in (pure, trial, hybrid)
@@ -255,6 +255,11 @@ def native_verdicts(per_await: Sequence[Client], native: Sequence[Client]) -> li
     return lines
 
 
+def loop_cpu(client: Client) -> str:
+    """The loop thread's CPU per round trip over the rounds, median (min-max)."""
+    return loop_cpu(client)
+
+
 def loop_ratios(client: Client, floor: Client) -> list[float]:
     pairs = zip(client.samples, floor.samples, strict=False)
     return [mine.loop_us / theirs.loop_us for mine, theirs in pairs if theirs.loop_us]
@@ -267,10 +272,10 @@ def floor_table(per_await: Sequence[Client], floors: Sequence[Client]) -> str:
         rows.append(
             [
                 loop,
-                spread([x.loop_us for x in client.samples], 1),
-                spread([x.loop_us for x in instant.samples], 1),
+                loop_cpu(client),
+                loop_cpu(instant),
                 spread(loop_ratios(client, instant), 2),
-                spread([x.loop_us for x in held.samples], 1),
+                loop_cpu(held),
                 spread(loop_ratios(client, held), 2),
             ]
         )

@@ -30,33 +30,7 @@ SOURCE = HERE / "handoff" / "handoff.c"
 OUTPUT = BUILD / "handoff"
 MODULE = "_aioscard_handoff_trial"
 
-CDEF = """
-typedef struct { unsigned long protocol; unsigned long pci_length; } io_request;
-typedef struct hub hub;
-typedef struct lane lane;
-typedef struct job {
-    struct job *next;
-    hub *hub;
-    uint64_t token;
-    long card;
-    io_request pci;
-    unsigned long send_length;
-    unsigned long recv_length;
-    long rc;
-    long hold_us;
-    unsigned char *send;
-    unsigned char *recv;
-    unsigned long recv_capacity;
-} job;
-hub *hub_new(void);
-int hub_fd(hub *h);
-job *hub_take(hub *h);
-void hub_free(hub *h);
-lane *lane_new(void *transmit);
-void lane_submit(lane *l, job *j);
-void lane_free(lane *l);
-void job_run(job *j, void *transmit);
-"""
+HEADER = HERE / "handoff" / "handoff.h"
 
 #: The largest extended-length response: 65,536 data bytes and the status word.
 RECV_SIZE = 65538
@@ -69,9 +43,13 @@ def build() -> str | None:
     except ImportError:
         return "skipped (no cffi)"
     ffi = cffi.FFI()
-    ffi.cdef(CDEF)
+    ffi.cdef(HEADER.read_text())
     ffi.set_source(
-        MODULE, SOURCE.read_text(), extra_compile_args=["-O2", "-Wall"], libraries=["pthread"]
+        MODULE,
+        SOURCE.read_text(),
+        include_dirs=[str(HEADER.parent)],
+        extra_compile_args=["-O2", "-Wall"],
+        libraries=["pthread"],
     )
     OUTPUT.mkdir(parents=True, exist_ok=True)
     try:

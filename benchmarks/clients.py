@@ -135,43 +135,31 @@ def _run_pumps(
     anyio.run(main, backend=backend, backend_options=options)
 
 
-def transmit_async(seconds: float, readers: list[str], loop: str) -> None:
+def transmit_async(seconds: float, readers: list[str], loop: str, trial: str | None = None) -> None:
+    """Per reader a task awaiting ``transmit(ECHO)`` in a loop.  ``trial``: through the
+    trial compiled hand-off instead of aioscard's, on a lane per connection ("lane") or
+    on the connection's own worker with the hub waking the loop ("hybrid")."""
     window = Window()
     counts = [0] * len(readers)
 
     async def pump(index: int, connection: aioscard.CardConnection) -> None:
-        transmit = connection.transmit
+        transmit: Callable[[bytes], Awaitable[Any]] = connection.transmit
+        close = None
+        if trial is not None:
+            from _handoff import native_transmit
+
+            transmit, close = await native_transmit(connection, loop, hybrid=trial == "hybrid")
+            response = await transmit(ECHO)
+            assert bytes(response.data) == ECHO[5:9], response
+            assert response.sw == 0x9000, response
         n = 0
         while not window.stop:
             await transmit(ECHO)
             if window.measuring:
                 n += 1
         counts[index] = n
-
-    _run_pumps(readers, pump, window, seconds, loop)
-    emit(window.result(sum(counts), threads=threading.active_count()))
-
-
-def transmit_native(seconds: float, readers: list[str], loop: str, hybrid: bool = False) -> None:
-    """transmit_async through the trial compiled hand-off (one lane per connection, or
-    ``hybrid``: the connection's own worker runs the job, the hub wakes the loop)."""
-    from _handoff import native_transmit
-
-    window = Window()
-    counts = [0] * len(readers)
-
-    async def pump(index: int, connection: aioscard.CardConnection) -> None:
-        transmit, close = await native_transmit(connection, loop, hybrid=hybrid)
-        response = await transmit(ECHO)
-        assert bytes(response.data) == ECHO[5:9], response
-        assert response.sw == 0x9000, response
-        n = 0
-        while not window.stop:
-            await transmit(ECHO)
-            if window.measuring:
-                n += 1
-        counts[index] = n
-        close()
+        if close is not None:
+            close()
 
     _run_pumps(readers, pump, window, seconds, loop)
     emit(window.result(sum(counts), threads=threading.active_count()))
@@ -680,7 +668,8 @@ def main(argv: list[str]) -> int:
         floor(float(args[0]), os.environ.get("BENCH_LOOP", "asyncio"), hold)
     elif mode in ("transmit-native", "transmit-hybrid"):
         loop = os.environ.get("BENCH_LOOP", "asyncio")
-        transmit_native(float(args[0]), args[1:], loop, mode == "transmit-hybrid")
+        trial = "hybrid" if mode == "transmit-hybrid" else "lane"
+        transmit_async(float(args[0]), args[1:], loop, trial)
     elif mode == "floor-native":
         floor_native(float(args[0]), os.environ.get("BENCH_LOOP", "asyncio"), int(args[1]))
     elif mode == "events":

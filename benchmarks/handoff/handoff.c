@@ -19,46 +19,26 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct {
-    unsigned long protocol;
-    unsigned long pci_length;
-} io_request;
+#include "handoff.h"
 
 typedef long (*transmit_fn)(long card, const io_request *send_pci, const unsigned char *send,
                             unsigned long send_length, io_request *recv_pci, unsigned char *recv,
                             unsigned long *recv_length);
 
-struct hub;
-
-typedef struct job {
-    struct job *next;
-    struct hub *hub;
-    uint64_t token;
-    long card;
-    io_request pci;
-    unsigned long send_length;
-    unsigned long recv_length;
-    long rc;
-    long hold_us; /* the floor: sleep this long instead of calling SCardTransmit */
-    unsigned char *send;
-    unsigned char *recv;
-    unsigned long recv_capacity;
-} job;
-
-typedef struct hub {
+struct hub {
     int fd;
     pthread_mutex_t mutex;
     job *head, *tail;
-} hub;
+};
 
-typedef struct lane {
+struct lane {
     pthread_t thread;
     pthread_mutex_t mutex;
     pthread_cond_t cond;
     job *head, *tail;
     int stopping;
     transmit_fn transmit;
-} lane;
+};
 
 hub *hub_new(void) {
     hub *h = calloc(1, sizeof *h);
