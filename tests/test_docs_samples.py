@@ -1,6 +1,6 @@
 """Every ```python block of the documentation runs, as a user would run it, against the simulator.
 
-The convention (``docs/index.md`` and every page under ``docs/``): a python block
+The convention (``README.md``, ``docs/index.md`` and every page under ``docs/``): a python block
 is a complete program.  It runs in a subprocess with the session simulator's
 ``PCSCLITE_CSOCK_NAME`` (4 readers, a fresh ``DemoCard`` in reader 0) and must
 exit 0 within 90 s (a hang guard).  A block preceded by ``<!-- skip: the reason -->`` is
@@ -23,7 +23,8 @@ from .test_cli import child_env
 if TYPE_CHECKING:
     from aioscard.testing import Simulator, VirtualCard
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
 # A hang guard, not a timing: the suite's xdist workers load the machine.
 TIMEOUT = 90.0
 
@@ -40,7 +41,7 @@ class Sample:
 
     @property
     def id(self) -> str:
-        return f"{self.path.relative_to(DOCS).as_posix()}:{self.line}"
+        return f"{self.path.relative_to(ROOT).as_posix()}:{self.line}"
 
 
 def extract(path: Path) -> list[Sample]:
@@ -72,13 +73,13 @@ def extract(path: Path) -> list[Sample]:
     return samples
 
 
+def pages() -> list[Path]:
+    """The README and every page of the documentation site."""
+    return [ROOT / "README.md", *(p for p in sorted(DOCS.rglob("*.md")) if "_build" not in p.parts)]
+
+
 def all_samples() -> list[Sample]:
-    return [
-        s
-        for page in sorted(DOCS.rglob("*.md"))
-        if "_build" not in page.parts
-        for s in extract(page)
-    ]
+    return [s for page in pages() for s in extract(page)]
 
 
 SAMPLES = all_samples()
@@ -88,10 +89,11 @@ def test_the_docs_have_samples() -> None:
     # A broken extractor would make every sample test vanish, not fail.
     assert len(SAMPLES) >= 2
     assert any(s.path.name == "getting-started.md" for s in SAMPLES)
+    assert any(s.path.name == "README.md" for s in SAMPLES)
 
 
 def test_skip_marks_give_a_reason() -> None:
-    for page in DOCS.rglob("*.md"):
+    for page in pages():
         for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
             if line.strip().startswith("<!-- skip"):
                 match = _SKIP.match(line.strip())
