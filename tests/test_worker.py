@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 import threading
 from typing import TYPE_CHECKING
 
@@ -55,14 +56,27 @@ async def test_results_and_errors_come_back(worker: Worker) -> None:
 @pytest.mark.asyncio
 async def test_a_cancelled_job_that_has_not_started_never_runs(worker: Worker) -> None:
     gate, ran = Gate(), threading.Event()
+    seen: list[tuple[object, ...]] = []
+
+    async def queue_job() -> None:
+        try:
+            await worker.run(ran.set)
+        except asyncio.CancelledError as cancelled:
+            seen.append(cancelled.args)  # what the awaiting coroutine gets from the hand-off
+            raise
+
     blocker = asyncio.ensure_future(worker.run(gate))
     await asyncio.to_thread(gate.entered.wait, 5)
-    queued = asyncio.ensure_future(worker.run(ran.set))
+    queued = asyncio.ensure_future(queue_job())
     await asyncio.sleep(0)  # let it queue its job
     queued.cancel("no longer wanted")
     with pytest.raises(asyncio.CancelledError) as caught:
         await queued
-    assert caught.value.args == ("no longer wanted",)
+    # Before 3.11 asyncio.Task drops a cancel message on its way out of the task, also
+    # with asyncio's own futures (bpo-45390); the task's coroutine still sees it (below).
+    if sys.version_info >= (3, 11):
+        assert caught.value.args == ("no longer wanted",)
+    assert seen == [("no longer wanted",)]
     gate.opened.set()
     assert await blocker == "gate"
     assert await worker.run(ran.is_set) is False  # jobs run in order: it was skipped
@@ -90,7 +104,8 @@ async def test_asyncio_combinators_and_context_work_across_the_hand_off(worker: 
     assert await asyncio.wait_for(worker.run(len, "abc"), timeout=5) == 3
     assert await asyncio.shield(worker.run(abs, -4)) == 4
     gate = Gate()
-    with pytest.raises(TimeoutError):
+    # asyncio.TimeoutError: before 3.11 it is not the built-in TimeoutError.
+    with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(worker.run(gate), timeout=0.05)
     gate.opened.set()
     assert REQUEST_ID.get() == "r-17"  # the task's context survives every resume
