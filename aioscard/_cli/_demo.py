@@ -42,7 +42,7 @@ from ..testing import (
     long_response_apdu,
     verify_apdu,
 )
-from ._errors import EXIT_NO_SERVICE, EXIT_OK, CLIError
+from ._errors import EXIT_NO_SERVICE, EXIT_OK, CLIError, run_async
 from ._output import WaitingStatus, format_command, format_response
 from ._readers import reader_infos
 
@@ -183,7 +183,7 @@ def run_demo(out: TextIO | None = None) -> int:
         say.say(f"pcscd pid {simulator.pid}, ready in {startup:.2f} s")
         pid = simulator.pid
         card = VirtualCard(DEMO_ATR, DemoCard(), name="demo card")
-        anyio.run(_async_part, simulator, card, say)
+        run_async(_async_part, simulator, card, say)
         _legacy_part(simulator, card, say)
         say.heading("Stop everything the demo started")
         say.say("removing the card, stopping pcscd, deleting its socket directory ...")

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+
+import anyio
 
 from .. import exceptions as exc
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+T = TypeVar("T")
 
 __all__ = [
     "EXIT_BUSY",
@@ -26,6 +33,7 @@ __all__ = [
     "EXIT_USAGE",
     "CLIError",
     "report",
+    "run_async",
 ]
 
 EXIT_OK = 0
@@ -141,3 +149,25 @@ def report(error: BaseException, stream: TextIO | None = None) -> int:
         print(f"  hint: {hint}", file=out)
     out.flush()
     return classified.code
+
+
+def run_async(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """Run ``fn(*args)`` with :func:`anyio.run`; Ctrl-C always ends it with KeyboardInterrupt.
+
+    anyio's runner answers Ctrl-C by cancelling the main task and, once the task has
+    ended, raises KeyboardInterrupt.  Before Python 3.11 (no ``Task.uncancel()`` to
+    tell this cancellation from others) it lets the CancelledError out instead, which
+    would end the command with a traceback and status 1: nothing else cancels a
+    command's main task, so that CancelledError is the Ctrl-C.
+
+    Raises:
+        KeyboardInterrupt: Ctrl-C (after ``fn`` has been cancelled and has cleaned up).
+    """
+    import asyncio
+
+    try:
+        return anyio.run(fn, *args)
+    except asyncio.CancelledError:
+        if sys.version_info >= (3, 11):
+            raise
+        raise KeyboardInterrupt from None

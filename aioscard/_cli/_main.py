@@ -7,11 +7,9 @@ import math
 import sys
 from collections.abc import Awaitable, Callable
 
-import anyio
-
 from .. import __version__
 from . import _commands
-from ._errors import EXIT_INTERRUPTED, EXIT_STATUS_HELP, EXIT_USAGE, report
+from ._errors import EXIT_INTERRUPTED, EXIT_STATUS_HELP, EXIT_USAGE, report, run_async
 
 if sys.version_info < (3, 11):  # anyio depends on the backport there
     from exceptiongroup import BaseExceptionGroup
@@ -336,7 +334,7 @@ Runner = Callable[[argparse.Namespace], int]
 
 def _async(command: Callable[[argparse.Namespace], Awaitable[int]]) -> Runner:
     def run(options: argparse.Namespace) -> int:
-        return anyio.run(command, options)
+        return run_async(command, options)
 
     return run
 
