@@ -74,6 +74,22 @@ def snapshot(simulator: Simulator) -> Resources:
     )
 
 
+def quiet_snapshot(simulator: Simulator, timeout: float = 5.0) -> Resources:
+    """The snapshot once pcscd's only clients are this process's contexts, for a baseline.
+
+    pcscd closes its side of a context released just before (by a fixture, say
+    ``card_factory`` waiting for the reader) on its own time: counted meanwhile, it
+    would make a baseline that the state afterwards never matches again.  Only
+    where no other process holds a context.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        now = snapshot(simulator)
+        if now.pcscd_clients == now.contexts or time.monotonic() > deadline:
+            return now
+        time.sleep(0.01)
+
+
 def settle(simulator: Simulator, baseline: Resources, timeout: float = 5.0) -> Resources:
     """The snapshot once it equals ``baseline``, or the last one after ``timeout``.
 

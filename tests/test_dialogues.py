@@ -27,7 +27,7 @@ from aioscard.testing import (
 )
 from aioscard.testing.plugin import CardFactory, wait_reader_state
 
-from ._reliability import settle, snapshot
+from ._reliability import quiet_snapshot, settle
 from ._support import off_loop
 
 if TYPE_CHECKING:
@@ -388,7 +388,7 @@ async def test_a_thousand_cancelled_dialogues_leave_nothing_behind(
     pcsc_simulator: Simulator, card_factory: CardFactory
 ) -> None:
     await off_loop(card_factory, reader=READER)
-    baseline = await off_loop(snapshot, pcsc_simulator)
+    baseline = await off_loop(quiet_snapshot, pcsc_simulator)
     stopped = 0
 
     def endless(blocking: BlockingConnection, progressed: threading.Event) -> None:

@@ -24,7 +24,7 @@ import aioscard
 from aioscard.monitor import card_events, get_watcher
 from aioscard.testing import DemoCard, Simulator, delay_apdu, echo_apdu
 
-from ._reliability import settle, snapshot
+from ._reliability import quiet_snapshot, settle
 from ._support import end_idle_watcher, off_loop
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ class Busy(DemoCard):
 async def test_cancelled_transmits_leave_nothing_behind(
     pcsc_simulator: Simulator, card_factory: CardFactory, count: int
 ) -> None:
-    baseline = await off_loop(snapshot, pcsc_simulator)
+    baseline = await off_loop(quiet_snapshot, pcsc_simulator)
     busy = Busy()
     card = await off_loop(card_factory, handler=busy, reader=1)
     cancelled = 0
@@ -238,7 +238,7 @@ async def test_cancelled_transmits_leave_nothing_behind(
 )
 async def test_cancelled_waits_leave_nothing_behind(pcsc_simulator: Simulator, count: int) -> None:
     empty = pcsc_simulator.reader_names[2]
-    baseline = await off_loop(snapshot, pcsc_simulator)
+    baseline = await off_loop(quiet_snapshot, pcsc_simulator)
     watcher = get_watcher()
     waiting = 0  # waits cancelled while subscribed and waiting for a card
     batch = 100
@@ -298,7 +298,7 @@ async def test_cancelled_waits_leave_nothing_behind(pcsc_simulator: Simulator, c
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_failed_connects_leave_nothing_behind(pcsc_simulator: Simulator) -> None:
     empty = aioscard.Reader(pcsc_simulator.reader_names[2])
-    baseline = await off_loop(snapshot, pcsc_simulator)
+    baseline = await off_loop(quiet_snapshot, pcsc_simulator)
     for _ in range(50):
         with pytest.raises(aioscard.NoCardException):
             async with empty.createConnection():

@@ -28,7 +28,7 @@ from aioscard.monitor import (
 )
 from aioscard.testing import Simulator, echo_apdu
 
-from ._reliability import pcscd_clients, settle, snapshot
+from ._reliability import pcscd_clients, quiet_snapshot, settle, snapshot
 from ._support import end_idle_watcher, off_loop
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ async def test_pcscd_killed_and_restarted_under_load(
     names = pcsc_simulator.reader_names
     for reader in LOOP_READERS:
         await off_loop(card_factory, reader=reader)
-    baseline = await off_loop(snapshot, pcsc_simulator)
+    baseline = await off_loop(quiet_snapshot, pcsc_simulator)
     loops = [Traffic(names[reader]) for reader in LOOP_READERS]
     cards, readers = Watch(), Watch()
     request = aioscard.CardRequest(readers=[names[WAIT_READER]], timeout=None)
