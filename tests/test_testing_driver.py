@@ -9,6 +9,8 @@ started with ``--aioscard-backend vpcd``.
 from __future__ import annotations
 
 import logging
+import os
+import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -171,6 +173,28 @@ async def test_insertion_and_removal_reach_a_subscriber(driver_simulator: Simula
     assert isinstance(inserted, CardInserted)
     assert isinstance(removed, CardRemoved)
     assert str(inserted.card.reader) == str(removed.card.reader) == name
+
+
+def pcscd_cpu_seconds(simulator: Simulator) -> float:
+    """The CPU time pcscd has used so far, all its threads (``/proc/PID/stat``)."""
+    with open(f"/proc/{simulator.pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_pcscd_sleeps_again_after_the_last_connection_to_a_card_ends(
+    driver_simulator: Simulator, card_factory: CardFactory
+) -> None:
+    # After the last SCardDisconnect on a powered card, pcscd stops the driver's
+    # polling function and calls it again with another timeout.  The stop once left a
+    # wake-up behind that made every later call return at once: pcscd's polling thread
+    # spun, a core per reader used that way, until the reader went.
+    card_factory(reader=0)
+    with connected(driver_simulator, 0):
+        pass
+    before = pcscd_cpu_seconds(driver_simulator)
+    time.sleep(1.0)  # the window measured: nothing happens in it
+    assert pcscd_cpu_seconds(driver_simulator) - before < 0.2
 
 
 # -- the pinpad ----------------------------------------------------------------------------

@@ -284,6 +284,15 @@ static RESPONSECODE sim_poll(DWORD lun, int timeout)
 		continue;
 	if (card_copy >= 0)
 		close(card_copy);
+	/* pcscd also asks for a stop to restart the wait with another timeout (after the
+	 * last SCardDisconnect on a reader), and calls sim_poll() again: a wake-up left in
+	 * the pipe would make every later call return at once, a busy loop. */
+	if (entries[1].revents & POLLIN) {
+		unsigned char drained[16];
+
+		while (read(reader->stop_pipe[0], drained, sizeof(drained)) > 0)
+			continue;
+	}
 	return IFD_SUCCESS;
 }
 
