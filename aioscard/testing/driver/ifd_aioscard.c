@@ -55,6 +55,8 @@ struct reader {
 	int listen_fd;              /* cards connect here (non-blocking) */
 	int card_fd;                /* the inserted card, -1 when empty */
 	int stop_pipe[2];           /* sim_stop() writes, sim_poll() wakes */
+	pthread_t poller;           /* the thread in sim_poll(), once it has been there */
+	int has_poller;
 	unsigned char atr[MAX_ATR_SIZE];
 	DWORD atr_length;
 	char device[sizeof(((struct sockaddr_un *)0)->sun_path) + 16]; /* DEVICENAME */
@@ -257,6 +259,17 @@ static int control_and_atr(struct reader *reader, unsigned char control)
 
 /* -- the polling thread ---------------------------------------------------------------------- */
 
+/* Makes sim_poll() return (now, or at once on its next call).  A full pipe already
+ * holds a wake-up. */
+static int wake_poller(struct reader *reader)
+{
+	unsigned char wake = 1;
+
+	if (write(reader->stop_pipe[1], &wake, 1) < 0 && errno != EAGAIN)
+		return -1;
+	return 0;
+}
+
 static RESPONSECODE sim_poll(DWORD lun, int timeout)
 {
 	struct reader *reader = find(lun);
@@ -266,6 +279,8 @@ static RESPONSECODE sim_poll(DWORD lun, int timeout)
 	if (reader == NULL)
 		return IFD_NO_SUCH_DEVICE;
 	pthread_mutex_lock(&reader->lock);
+	reader->poller = pthread_self();
+	reader->has_poller = 1;
 	if (reader->card_fd >= 0) {
 		/* A copy: a transmit may close the original while we wait. */
 		card_copy = fcntl(reader->card_fd, F_DUPFD_CLOEXEC, 0);
@@ -299,13 +314,10 @@ static RESPONSECODE sim_poll(DWORD lun, int timeout)
 static RESPONSECODE sim_stop(DWORD lun)
 {
 	struct reader *reader = find(lun);
-	unsigned char wake = 1;
 
 	if (reader == NULL)
 		return IFD_NO_SUCH_DEVICE;
-	if (write(reader->stop_pipe[1], &wake, 1) < 0 && errno != EAGAIN)
-		return IFD_COMMUNICATION_ERROR;
-	return IFD_SUCCESS;
+	return wake_poller(reader) < 0 ? IFD_COMMUNICATION_ERROR : IFD_SUCCESS;
 }
 
 /* -- the IFD handler API -------------------------------------------------------------------- */
@@ -575,11 +587,12 @@ RESPONSECODE IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuff
 RESPONSECODE IFDHICCPresence(DWORD Lun)
 {
 	struct reader *reader = find(Lun);
-	RESPONSECODE rv;
+	RESPONSECODE rv, was;
 
 	if (reader == NULL)
 		return IFD_NO_SUCH_DEVICE;
 	pthread_mutex_lock(&reader->lock);
+	was = reader->card_fd >= 0 ? IFD_ICC_PRESENT : IFD_ICC_NOT_PRESENT;
 	if (reader->card_fd >= 0 && hung_up(reader->card_fd))
 		drop_card(reader); /* reported absent once, even if another card waits */
 	else if (reader->card_fd < 0) {
@@ -588,6 +601,13 @@ RESPONSECODE IFDHICCPresence(DWORD Lun)
 			reader->card_fd = card;
 	}
 	rv = reader->card_fd >= 0 ? IFD_ICC_PRESENT : IFD_ICC_NOT_PRESENT;
+	/* pcscd asks from other threads too (before a power action).  A change seen there
+	 * wakes the polling thread, which would otherwise wait for a card it no longer has
+	 * to hang up, or for one already accepted, and never report the change.  Not the
+	 * polling thread's own changes: pcscd powers a card down whenever sim_poll()
+	 * returns while the card is powered and unused. */
+	if (rv != was && reader->has_poller && !pthread_equal(reader->poller, pthread_self()))
+		wake_poller(reader);
 	pthread_mutex_unlock(&reader->lock);
 	return rv;
 }
