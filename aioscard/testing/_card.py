@@ -372,7 +372,16 @@ class VirtualCard:
                     with self._lock:
                         if self._powered:
                             self._seen.set()
-                sock.sendall(len(reply).to_bytes(2, "big") + reply)
+                try:
+                    sock.sendall(len(reply).to_bytes(2, "big") + reply)
+                except OSError:
+                    with self._lock:
+                        leaving = self._leaving
+                    if leaving and self._unix:
+                        # remove() half-closed the socket while we answered: the
+                        # driver's close, which wait_removed() waits for, is still to come.
+                        continue
+                    raise
         except OSError as exc:
             logger.debug("%s connection ended: %s", self.name, exc)
         finally:
