@@ -23,6 +23,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from aioscard.native import constants as C
+from aioscard.native import get_pcsc
+
 if TYPE_CHECKING:
     from aioscard.testing import Simulator, VirtualCard
 
@@ -78,6 +81,20 @@ def expected_output(example: str) -> str:
     return STATE.sub("State: <state>", text)
 
 
+def unpower(reader: str) -> None:
+    """Power the card in ``reader`` down, as pcscd does once it has gone unused for its
+    grace period: pyscard's output was recorded so (with SCARD_ATTR_ATR_STRING empty)."""
+    pcsc = get_pcsc()
+    context = pcsc.establish_context()
+    try:
+        handle, _ = pcsc.connect(
+            context, reader, C.SCARD_SHARE_SHARED, C.SCARD_PROTOCOL_T0 | C.SCARD_PROTOCOL_T1
+        )
+        pcsc.disconnect(handle, C.SCARD_UNPOWER_CARD)
+    finally:
+        pcsc.release_context(context)
+
+
 @pytest.mark.parametrize(
     "example",
     [pytest.param(e, marks=pytest.mark.slow) if e in SLOW else e for e in EXAMPLES],
@@ -85,6 +102,7 @@ def expected_output(example: str) -> str:
 def test_pyscard_example_prints_what_it_printed_under_pyscard(
     example: str, examples: Path, virtual_card: VirtualCard, pcsc_simulator: Simulator
 ) -> None:
+    unpower(pcsc_simulator.reader_names[0])
     program = examples / example
     run = subprocess.run(
         [sys.executable, "-m", "aioscard.compat", str(program)],
