@@ -31,6 +31,7 @@ import pkgutil
 import posixpath
 import re
 import sys
+import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -47,7 +48,6 @@ from sphinx.util.inspect import stringify_signature
 from sphinx.util.nodes import make_refnode, nested_parse_with_titles
 
 if TYPE_CHECKING:
-    import types
     from collections.abc import Iterator
 
     from sphinx.application import Sphinx
@@ -118,8 +118,14 @@ def public_names(module: types.ModuleType) -> list[str]:
     return sorted(n for n in _defined_names(module) if not n.startswith("_"))
 
 
+def _is_class(obj: object) -> bool:
+    # Before Python 3.11 inspect.isclass() is true for a parametrised generic alias such
+    # as Callable[[bytes], bytes] (bpo-45438): the public type aliases are data.
+    return inspect.isclass(obj) and not isinstance(obj, types.GenericAlias)
+
+
 def _is_code(obj: object) -> bool:
-    return inspect.isclass(obj) or inspect.isroutine(obj) or inspect.ismodule(obj)
+    return _is_class(obj) or inspect.isroutine(obj) or inspect.ismodule(obj)
 
 
 class Entry:
@@ -140,7 +146,7 @@ class Entry:
         obj = self.obj
         if inspect.ismodule(obj):
             return "module"
-        if inspect.isclass(obj):
+        if _is_class(obj):
             return "exception" if issubclass(obj, BaseException) else "class"
         if inspect.isroutine(obj):
             return "function"
@@ -331,7 +337,7 @@ def missing_cancellation(entry: Entry) -> Iterator[str]:
     """The public names of ``entry`` that wait and do not say what cancelling them does."""
     obj = entry.obj
     functions: list[tuple[str, object]] = []
-    if inspect.isclass(obj):
+    if _is_class(obj):
         for name, member in vars(obj).items():
             if not name.startswith("_"):
                 functions.append((f"{entry.fullname}.{name}", member))
@@ -355,7 +361,7 @@ def _missing_docstrings(entry: Entry) -> Iterator[str]:
         return
     if not inspect.getdoc(obj):
         yield entry.fullname
-    if not inspect.isclass(obj):
+    if not _is_class(obj):
         return
     for name, member in vars(obj).items():
         if name.startswith("_"):
@@ -558,7 +564,7 @@ class ExceptionsDirective(SphinxDirective):
         for name, target in homes.items():
             module, _, attr = name.rpartition(".")
             obj = getattr(importlib.import_module(module), attr, None)
-            if inspect.isclass(obj) and issubclass(obj, BaseException):
+            if _is_class(obj) and issubclass(obj, BaseException):
                 classes.setdefault(obj, target)
         lines = ["| exception | raised when | PC/SC return codes |", "|---|---|---|"]
         for cls, depth in _tree(list(classes)):
