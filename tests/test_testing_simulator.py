@@ -156,6 +156,9 @@ def test_start_and_stop_reap_the_daemon(backend: str) -> None:
     sim.stop()  # idempotent
 
 
+# Alone: any simulator starting meanwhile (another worker's, another Python's) sweeps the
+# orphan's directory before this test has looked at it.
+@pytest.mark.alone
 def test_daemon_dies_with_the_process_that_started_it() -> None:
     code = (
         "import sys; from aioscard.testing import Simulator; sim = Simulator(); sim.start(); "
@@ -529,7 +532,7 @@ def _pid_file_state(path: Path) -> tuple[bytes, int] | None:
 
 # Without namespaces every private pcscd shares /run/pcscd, and pcscd removes the pid file
 # when it exits whatever it holds: another worker's simulator would disturb the file these
-# tests plant and check.  The test command runs them alone, before the parallel suite.
+# tests plant and check.  The test command runs them alone, after the parallel suite.
 @pytest.mark.alone
 @pytest.mark.parametrize("system_pid_file", [True, False], ids=["pid-file", "no-pid-file"])
 def test_without_namespaces_the_system_pid_file_stays_and_the_warning_is_logged(
