@@ -10,6 +10,7 @@ with ``@pytest.mark.parametrize("anyio_backend", ["asyncio"])`` (see
 
 from __future__ import annotations
 
+import signal
 from typing import TYPE_CHECKING
 
 import pytest
@@ -20,6 +21,14 @@ from ._support import end_idle_watcher
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+# Several tests press Ctrl-C (SIGINT) in programs they start, as on a terminal.  A
+# shell without job control starts its background commands with SIGINT ignored, and
+# an ignored signal stays ignored across exec: run from there (`bash .ci/run &` in a
+# script), every program these tests start would ignore the Ctrl-C.  A handler, unlike
+# the ignore, is not inherited.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(params=[pytest.param("asyncio", id="asyncio"), pytest.param("trio", id="trio")])
