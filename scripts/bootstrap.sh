@@ -4,9 +4,10 @@
 # apt-get update), then a virtualenv in .venv with aioscard and its extras.
 # Idempotent; starts no daemon (the simulator runs its own private pcscd).
 #
-# PYTHON=python3.12 bash scripts/bootstrap.sh makes a second virtualenv,
+# PYTHON=python3.12 bash scripts/bootstrap.sh --test makes a second virtualenv,
 # .venv-3.12, for running the test suite on that Python (scripts/test.sh does so
-# for every CPython 3.10-3.13 it finds); it gets the test extras only.
+# for every CPython 3.10-3.13 it finds); it gets what the tests need, not the
+# linters (ruff and mypy run on the main Python only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,7 @@ extras="test,dev,testing,docs"
 if [ -n "${PYTHON:-}" ]; then
     version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
     venv=.venv-$version
-    extras="test,testing"
+    extras="test,testing,docs"
 fi
 # gcc, libc6-dev and libpcsclite-dev build the simulator's own reader driver on first use
 # (a fresh Debian 12 has gcc without libc6-dev); vpcd is its fall-back.
@@ -76,17 +77,17 @@ if [ "${1:-}" = "--test" ]; then
     # only (never aioscard's dependencies).  yubikey-manager and smartcard-identifier
     # require pyscard, which the shim stands in for: they come without dependencies, and
     # the "consumers" extra brings the rest.  A failure here makes those tests skip, saying so.
-    if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[consumers]" \
+    if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[consumers]" \
         >"$log" 2>&1 ||
-        ! .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps \
+        ! "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
             "yubikey-manager==5.9.2" "smartcard-identifier==1.8.9" >"$log" 2>&1; then
         echo "bootstrap: could not install the pyscard consumers; their tests will skip" >&2
         complete=0
     fi
     # pyscard's example programs (LGPL: read from its sdist, never copied into this
-    # repository), for tests/test_compat_examples.py.
+    # repository), for tests/test_compat_examples.py on every Python.
     if [ ! -f .venv/pyscard-sdist/pyscard-2.3.1.tar.gz ] &&
-        ! .venv/bin/python -m pip download -q --disable-pip-version-check --no-deps \
+        ! "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps \
             --no-binary pyscard "pyscard==2.3.1" -d .venv/pyscard-sdist >"$log" 2>&1; then
         echo "bootstrap: could not download pyscard's sdist; its examples' test will skip" >&2
         complete=0
