@@ -257,7 +257,7 @@ def native_verdicts(per_await: Sequence[Client], native: Sequence[Client]) -> li
 
 def loop_cpu(client: Client) -> str:
     """The loop thread's CPU per round trip over the rounds, median (min-max)."""
-    return loop_cpu(client)
+    return spread([x.loop_us for x in client.samples], 1)
 
 
 def loop_ratios(client: Client, floor: Client) -> list[float]:
