@@ -368,7 +368,11 @@ async def test_a_stream_catches_up_after_an_overflow(global_fake: FakePCSC) -> N
         fake.insert("R1")
         await anyio.to_thread.run_sync(lambda: wait_until(lambda: events.pending == 2))
         fake.kill()  # two more events: ServiceLost, CardRemoved(R1)
-        await anyio.to_thread.run_sync(lambda: wait_until(watcher_lost))
+        # The watcher marks the loss before it delivers it: wait for the stream's overflow
+        # (one delivery of both events), which empties its buffer.
+        await anyio.to_thread.run_sync(
+            lambda: wait_until(lambda: watcher_lost() and events.pending == 0)
+        )
         got = events.drain()
         assert got[0] == EventsDropped(4)
         # The catch-up: pcscd is away, and the card the consumer knew is gone.
