@@ -170,21 +170,24 @@ def wait_reader_state(
 
 
 def _await_watcher(name: str, present: bool, deadline: float) -> None:
-    """If this process's aioscard watcher serves subscribers (a test's event stream or
-    ``CardRequest``), wait until it has seen ``name`` become ``present`` too.
+    """If this process's aioscard watcher runs (it serves a test's event stream or
+    ``CardRequest``, or lingers after the last one left), wait until it has seen
+    ``name`` become ``present`` too.
 
     The simulator's driver reports changes within a millisecond, so a test that
     inserts and removes a card back to back could otherwise change the reader again
     before the watcher has looked; what a card that came and went between two of
-    its waits leaves is documented as not reported.  Gives up silently at
-    ``deadline``: the caller's own assertions then say what went wrong.
+    its waits leaves is documented as not reported.  A lingering watcher hands its
+    state to the next subscriber at once: the next test's ``CardRequest`` would get
+    a card that this removal took away.  Gives up silently at ``deadline``: the
+    caller's own assertions then say what went wrong.
     """
     import sys
     import threading
     import time
 
     watcher_module = sys.modules.get("aioscard.monitor._watcher")
-    if watcher_module is None or watcher_module.get_watcher().subscriber_count == 0:
+    if watcher_module is None or not watcher_module.get_watcher().running:
         return
     from ..monitor import CardInserted, CardRemoved, MonitorEvent, Origin, subscribe
 
