@@ -50,6 +50,12 @@ def thread_ids() -> set[int | None]:
     return {thread.ident for thread in threading.enumerate()}
 
 
+def new_threads(before: set[int | None]) -> list[str]:
+    """The names of the live threads whose idents are not in ``before`` (a failed
+    ``assert not new_threads(...)`` then says which threads were left)."""
+    return [thread.name for thread in threading.enumerate() if thread.ident not in before]
+
+
 async def off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a blocking simulator call on a worker thread."""
     return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))

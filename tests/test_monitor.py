@@ -40,6 +40,7 @@ from aioscard.testing import ATR_T0, DEMO_ATR, MASKABLE_ATR, Simulator
 from ._support import (
     end_idle_watcher,
     join_lingering_watcher,
+    new_threads,
     off_loop,
     pcscd_connections,
     thread_ids,
@@ -260,7 +261,7 @@ async def test_cancelling_a_pending_async_for_is_prompt_and_leaves_nothing(
     assert get_watcher().subscriber_count == 0
     await off_loop(join_lingering_watcher)  # it lingers, then ends on its own
     assert watcher_threads() == []
-    assert thread_ids() <= threads_before
+    assert not new_threads(threads_before)
     assert pcscd_connections(pcsc_simulator) == contexts_before
 
 

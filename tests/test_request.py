@@ -38,6 +38,7 @@ from aioscard.testing import ATR_T0, DEMO_ATR, MASKABLE_ATR, Simulator
 
 from ._support import (
     join_lingering_watcher,
+    new_threads,
     off_loop,
     pcscd_connections,
     thread_ids,
@@ -200,7 +201,7 @@ async def test_cancelling_a_pending_wait_is_prompt_and_leaves_nothing(
     assert get_watcher().threads == lingering
     # ... and once nobody is back it ends on its own, leaving nothing behind.
     await off_loop(join_lingering_watcher)
-    assert thread_ids() <= threads_before
+    assert not new_threads(threads_before)
     assert pcscd_connections(pcsc_simulator) == contexts_before
 
 
