@@ -27,10 +27,9 @@ if TYPE_CHECKING:
     import aioscard
 
 SOURCE = HERE / "handoff" / "handoff.c"
+HEADER = HERE / "handoff" / "handoff.h"
 OUTPUT = BUILD / "handoff"
 MODULE = "_aioscard_handoff_trial"
-
-HEADER = HERE / "handoff" / "handoff.h"
 
 #: The largest extended-length response: 65,536 data bytes and the status word.
 RECV_SIZE = 65538
@@ -149,7 +148,8 @@ async def native_transmit(
     """``(transmit, close)``: an awaitable ``transmit(apdu)`` on a lane of its own.
 
     With ``connection`` None the lane holds each job ``hold_us`` and calls nothing:
-    the floor of this hand-off.  ``hybrid``: the job runs on the connection's own
+    the floor of this hand-off.  One call at a time per lane and no cancellation: a
+    measurement, not a path a program could use.  ``hybrid``: the job runs on the connection's own
     aioscard worker instead of a lane (cffi drops the GIL around it), and only its
     completion goes through the hub."""
     from aioscard.apdu import coerce_apdu
