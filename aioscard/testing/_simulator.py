@@ -530,23 +530,21 @@ class Simulator:
                     f"CHANNELID {index}",
                     "",
                 ]
-            with open(os.path.join(directory, "reader.conf"), "w", encoding="utf-8") as conf:
-                conf.write("\n".join(lines))
-            return
-        assert self._reservation is not None
-        for entry in range(self.entries):
-            # Every entry gets its own file: one file shared by two entries shares
-            # the driver's global slot table.
-            library = os.path.join(directory, f"libifdvpcd-{entry}.so")
-            shutil.copyfile(driver, library)
-            port = self._reservation.ports[2 * entry]
-            lines += [
-                f'FRIENDLYNAME "{self.name} {entry}"',
-                f"DEVICENAME /dev/null:{port}",
-                f"LIBPATH {library}",
-                f"CHANNELID {port}",
-                "",
-            ]
+        else:
+            assert self._reservation is not None
+            for entry in range(self.entries):
+                # Every entry gets its own file: one file shared by two entries shares
+                # the driver's global slot table.
+                library = os.path.join(directory, f"libifdvpcd-{entry}.so")
+                shutil.copyfile(driver, library)
+                port = self._reservation.ports[2 * entry]
+                lines += [
+                    f'FRIENDLYNAME "{self.name} {entry}"',
+                    f"DEVICENAME /dev/null:{port}",
+                    f"LIBPATH {library}",
+                    f"CHANNELID {port}",
+                    "",
+                ]
         with open(os.path.join(directory, "reader.conf"), "w", encoding="utf-8") as conf:
             conf.write("\n".join(lines))
 
