@@ -16,6 +16,8 @@ from aioscard.monitor import Watcher, get_watcher
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from aioscard import CardConnection
+    from aioscard.part10 import PinVerifyStructure
     from aioscard.testing import Simulator
 
 T = TypeVar("T")
@@ -75,3 +77,17 @@ def join_lingering_watcher(watcher: Watcher | None = None) -> None:
     for thread in watcher.threads:
         thread.join(watcher.linger + 3)
     assert not watcher.running, f"the watcher outlived its {watcher.linger} s linger"
+
+
+async def cancel_during_pin_entry(
+    connection: CardConnection, structure: PinVerifyStructure, entering: threading.Event
+) -> None:
+    """Await ``connection.verify_pin_pinpad(structure)`` in a task and cancel it once the
+    reader sets ``entering`` (the "user" has begun typing); assert the cancel returned
+    before the 10 s guard."""
+    with anyio.move_on_after(10) as scope:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(connection.verify_pin_pinpad, structure)
+            await anyio.to_thread.run_sync(entering.wait, 10)
+            tasks.cancel_scope.cancel()
+    assert not scope.cancelled_caught

@@ -15,7 +15,6 @@ import json
 import logging
 import threading
 
-import anyio
 import pytest
 
 import aioscard
@@ -37,6 +36,7 @@ from aioscard.part10 import (
 )
 from aioscard.testing import DEFAULT_PIN, Pinpad, SimulatedReader, Simulator, VirtualCard
 
+from ._support import cancel_during_pin_entry
 from .test_cli import run
 from .test_secrets import spellings
 
@@ -182,12 +182,7 @@ async def test_cancelling_the_caller_during_pin_entry(
     reader.control = control
     try:
         async with Reader(pcsc_simulator.reader_names[0]).createConnection() as connection:
-            with anyio.move_on_after(10) as scope:
-                async with anyio.create_task_group() as tasks:
-                    tasks.start_soon(connection.verify_pin_pinpad, VERIFY)
-                    await anyio.to_thread.run_sync(entering.wait, 10)
-                    tasks.cancel_scope.cancel()
-            assert not scope.cancelled_caught
+            await cancel_during_pin_entry(connection, VERIFY, entering)
             assert not typed.is_set()  # back while the "user" is still typing
             typed.set()
             # The reader finished the entry it had begun: the card got the PIN.

@@ -40,6 +40,8 @@ from aioscard.part10 import (
     encode_tlv_properties,
 )
 
+from ._support import cancel_during_pin_entry
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
@@ -249,12 +251,7 @@ async def test_cancelling_a_pin_entry(pinpad: FakePinpad) -> None:
     pinpad.pin_entry = slow_entry
     async with CardConnection(READER) as connection:
         await connection.features()
-        with anyio.move_on_after(10) as scope:
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(connection.verify_pin_pinpad, VERIFY)
-                await anyio.to_thread.run_sync(entering.wait, 10)
-                tasks.cancel_scope.cancel()
-        assert not scope.cancelled_caught
+        await cancel_during_pin_entry(connection, VERIFY, entering)
         assert not typed.is_set()  # the caller is back while the user is still typing
         done: list[PinProperties] = []
 
