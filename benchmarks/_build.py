@@ -53,10 +53,16 @@ def build_c(settings: Settings) -> str | None:
         return "skipped (no gcc or libpcsclite-dev)"
     BUILD.mkdir(parents=True, exist_ok=True)
     cflags, libs = flags
-    command = [gcc, "-O2", "-Wall", *cflags, str(C_SOURCE), "-o", str(C_BINARY), *libs]
+    # Built under a name of its own, then renamed into place: benchmark runs of several
+    # Pythons at once (the test command's lanes) share this directory, and one of them
+    # must never run the binary while another is still writing it.
+    partial = C_BINARY.with_name(f"{C_BINARY.name}.{os.getpid()}")
+    command = [gcc, "-O2", "-Wall", *cflags, str(C_SOURCE), "-o", str(partial), *libs]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
+        partial.unlink(missing_ok=True)
         return f"skipped (compile failed: {done.stderr.strip()[:200]})"
+    os.replace(partial, C_BINARY)
     return None
 
 
